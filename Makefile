@@ -1,0 +1,40 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+# Each creates .venv when missing and installs everything from requirements/.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CLI := $(VENV)/bin/liquid-control
+PYTEST_ARGS ?=
+
+.PHONY: install demo test models bench colcon clean
+
+install: $(STAMP)
+
+$(STAMP): requirements/*.txt setup.py setup.cfg package.xml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
+	  echo "could not create $(VENV): on Debian/Ubuntu run 'apt-get install python3-venv'"; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $@
+
+demo: $(STAMP)
+	$(CLI) demo
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+models: $(STAMP)
+	$(CLI) train --all
+
+bench: $(STAMP)
+	$(CLI) bench
+
+# Build and install with colcon, as on a ROS machine (into build/, install/, log/).
+colcon: $(STAMP)
+	. $(VENV)/bin/activate && colcon build --packages-select liquid_control
+
+clean:
+	rm -rf build install log runs .pytest_cache

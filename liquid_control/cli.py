@@ -1,0 +1,3 @@
+import sys
+def main(argv=None):
+    print("cli", argv or sys.argv[1:])

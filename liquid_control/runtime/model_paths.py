@@ -1,0 +1,73 @@
+"""Where models are found: `model` is a file path, or a name such as `cartpole_cfc` looked up
+in the model directories (share/liquid_control/models of the ROS install, then the source
+tree's models/, after any listed in LIQUID_CONTROL_MODEL_PATH)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .contract import ModelContractError
+
+PACKAGE = 'liquid_control'
+MODEL_SUFFIX = '.onnx'
+ENV_MODEL_PATH = 'LIQUID_CONTROL_MODEL_PATH'
+
+
+def source_models_dir():
+    """models/ of the source checkout this module was imported from (may not exist)."""
+    return Path(__file__).resolve().parents[2] / 'models'
+
+
+def installed_models_dir():
+    """share/liquid_control/models of the ament install, or None when not installed."""
+    try:
+        from ament_index_python.packages import (PackageNotFoundError,
+                                                 get_package_share_directory)
+    except ImportError:
+        return None
+    try:
+        return Path(get_package_share_directory(PACKAGE)) / 'models'
+    except (PackageNotFoundError, ValueError, LookupError):
+        return None
+
+
+def model_dirs():
+    """The directories searched for a model name, in order, existing ones only."""
+    dirs = [Path(p) for p in os.environ.get(ENV_MODEL_PATH, '').split(os.pathsep) if p]
+    dirs += [d for d in (installed_models_dir(), source_models_dir()) if d is not None]
+    seen, result = set(), []
+    for d in dirs:
+        key = d.resolve()
+        if key not in seen and d.is_dir():
+            seen.add(key)
+            result.append(d)
+    return result
+
+
+def is_path_like(spec):
+    return os.sep in spec or '/' in spec or spec.endswith(MODEL_SUFFIX)
+
+
+def resolve_model(spec, dirs=None):
+    """A model spec (path or name) -> an existing file Path; ModelContractError if none."""
+    spec = str(spec).strip()
+    if not spec:
+        raise ModelContractError('<model>', 'empty model name')
+    if is_path_like(spec):
+        path = Path(spec).expanduser()
+        if not path.is_file():
+            raise ModelContractError(path, 'no such model file')
+        return path
+    dirs = model_dirs() if dirs is None else [Path(d) for d in dirs]
+    for d in dirs:
+        candidate = d / (spec + MODEL_SUFFIX)
+        if candidate.is_file():
+            return candidate
+    looked = ', '.join(str(d) for d in dirs) or 'no model directory exists'
+    raise ModelContractError(spec, f'no model named {spec!r} (looked in {looked})')
+
+
+def available_models(dirs=None):
+    """Model names found in the model directories, sorted."""
+    dirs = model_dirs() if dirs is None else [Path(d) for d in dirs]
+    return sorted({p.stem for d in dirs for p in d.glob('*' + MODEL_SUFFIX)})

@@ -1,0 +1,192 @@
+"""ControllerSession: load one ONNX controller, check it against the contract, step it.
+
+Bad input never reaches the recurrent state. `step` raises StepRejected, and leaves the
+state as it was, when the observation has the wrong size or a non-finite value, when dt is
+not a finite number > 0, or when the model itself produces a non-finite output. The caller
+(the node) then publishes its safe command for that tick. Every action returned is finite
+and clipped to the model's [action_low, action_high].
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from . import contract as c
+from .contract import ModelContractError, ModelMetadata
+
+_FLOAT = 'tensor(float)'
+
+
+class StepRejected(ValueError):
+    """One step was refused; the recurrent state is unchanged."""
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _session_options():
+    opts = ort.SessionOptions()
+    # One thread: a control step is microseconds; thread hand-off would cost more than it saves
+    # and would compete with the control loop for the robot's cores.
+    opts.intra_op_num_threads = 1
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.log_severity_level = 3
+    return opts
+
+
+def _dims(source, arg, expected):
+    """Check one graph input/output: float32, rank 2, batch 1 (or symbolic), width fixed."""
+    if arg.type != _FLOAT:
+        raise ModelContractError(source, f'{arg.name!r} has type {arg.type}, expected float32')
+    shape = list(arg.shape)
+    if len(shape) != 2:
+        raise ModelContractError(
+            source, f'{arg.name!r} has shape {shape}, expected [1, {expected or "n"}]')
+    batch, width = shape
+    if isinstance(batch, int) and batch != 1:
+        raise ModelContractError(source, f'{arg.name!r} has batch size {batch}, expected 1')
+    if not isinstance(width, int) or width < 1:
+        raise ModelContractError(
+            source, f'{arg.name!r} has shape {shape}: its second dimension must be fixed')
+    if expected is not None and width != expected:
+        raise ModelContractError(
+            source, f'{arg.name!r} has width {width}, metadata says {expected}')
+    return width
+
+
+def load_onnx_session(path):
+    """Open an onnxruntime session for a model file, with clear errors for missing/not-ONNX."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelContractError(path, 'no such model file')
+    try:
+        return ort.InferenceSession(str(path), sess_options=_session_options(),
+                                    providers=['CPUExecutionProvider'])
+    except Exception as exc:  # onnxruntime raises several unrelated types for bad files
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelContractError(path, f'not a loadable ONNX model ({first_line})') from None
+
+
+def validate(path, session):
+    """Check graph interface and metadata against the contract; return ModelMetadata."""
+    inputs = {a.name: a for a in session.get_inputs()}
+    outputs = {a.name: a for a in session.get_outputs()}
+    if sorted(inputs) != sorted(c.INPUT_NAMES):
+        raise ModelContractError(path, f'inputs are {sorted(inputs)}, '
+                                 f'expected {sorted(c.INPUT_NAMES)}')
+    if sorted(outputs) != sorted(c.OUTPUT_NAMES):
+        raise ModelContractError(path, f'outputs are {sorted(outputs)}, '
+                                 f'expected {sorted(c.OUTPUT_NAMES)}')
+    meta = ModelMetadata.from_props(session.get_modelmeta().custom_metadata_map, path)
+    _dims(path, inputs[c.INPUT_OBS], meta.n_obs)
+    _dims(path, inputs[c.INPUT_DT], 1)
+    _dims(path, outputs[c.OUTPUT_ACTION], meta.n_act)
+    state_in = _dims(path, inputs[c.INPUT_STATE], None)
+    if state_in != meta.n_state:
+        raise ModelContractError(
+            path, f'n_state mismatch: input {c.INPUT_STATE!r} has width {state_in}, '
+            f'metadata {c.KEY_N_STATE} says {meta.n_state}')
+    _dims(path, outputs[c.OUTPUT_STATE], meta.n_state)
+    return meta
+
+
+class ControllerSession:
+    """One loaded controller with its recurrent state.
+
+    Not thread-safe: one control loop steps it. Loading and validation happen in the
+    constructor, so a new model can be prepared off the control path and swapped in whole.
+    """
+
+    def __init__(self, path, expected_sha256=None):
+        self.path = Path(path)
+        self.file_sha256 = file_sha256(self.path) if self.path.is_file() else None
+        self._session = load_onnx_session(self.path)
+        self.metadata = validate(self.path, self._session)
+        if expected_sha256 and expected_sha256.lower() != self.file_sha256:
+            raise ModelContractError(self.path, f'file sha256 {self.file_sha256} does not '
+                                     f'match the expected {expected_sha256.lower()}')
+        meta = self.metadata
+        self._low = np.asarray(meta.action_low, dtype=np.float32)
+        self._high = np.asarray(meta.action_high, dtype=np.float32)
+        # Preallocated buffers bound once: the hot path allocates nothing in onnxruntime.
+        self._obs = np.zeros((1, meta.n_obs), np.float32)
+        self._dt = np.zeros((1, 1), np.float32)
+        self._state = np.zeros((1, meta.n_state), np.float32)
+        self._action = np.zeros((1, meta.n_act), np.float32)
+        self._state_out = np.zeros((1, meta.n_state), np.float32)
+        self._binding = self._session.io_binding()
+        for name, buf in ((c.INPUT_OBS, self._obs), (c.INPUT_STATE, self._state),
+                          (c.INPUT_DT, self._dt)):
+            self._binding.bind_input(name, 'cpu', 0, np.float32, buf.shape, buf.ctypes.data)
+        for name, buf in ((c.OUTPUT_ACTION, self._action), (c.OUTPUT_STATE, self._state_out)):
+            self._binding.bind_output(name, 'cpu', 0, np.float32, buf.shape, buf.ctypes.data)
+        self.steps = 0
+        self.rejected = 0
+
+    @property
+    def name(self):
+        return self.path.stem
+
+    @property
+    def state(self):
+        """A copy of the recurrent state, shape (n_state,)."""
+        return self._state[0].copy()
+
+    def reset(self):
+        """Zero the recurrent state (start of an episode, after a swap or a sensor gap)."""
+        self._state.fill(0.0)
+
+    def step(self, obs, dt):
+        """Advance one control tick; return the action, shape (n_act,), finite and in limits.
+
+        Raises StepRejected (state unchanged) for a bad observation or dt.
+        """
+        try:
+            dt = float(dt)
+        except (TypeError, ValueError):
+            return self._reject(f'dt {dt!r} is not a number')
+        if not (math.isfinite(dt) and dt > 0.0):
+            return self._reject(f'dt must be a finite number > 0 s, got {dt}')
+        obs = np.asarray(obs, dtype=np.float32)
+        if obs.size != self._obs.size:
+            return self._reject(f'observation has {obs.size} values, the model takes '
+                                f'{self._obs.size} ({", ".join(self.metadata.obs_names)})')
+        # A float64 sum of float32 values cannot overflow, so it is finite iff all are.
+        if not math.isfinite(obs.sum(dtype=np.float64)):
+            bad = [n for n, v in zip(self.metadata.obs_names, obs.ravel()) if not np.isfinite(v)]
+            return self._reject(f'non-finite observation (as float32) {", ".join(bad)}')
+        self._obs[0] = obs.ravel()
+        self._dt[0, 0] = dt
+        self._session.run_with_iobinding(self._binding)
+        if not (math.isfinite(self._action.sum(dtype=np.float64))
+                and math.isfinite(self._state_out.sum(dtype=np.float64))):
+            return self._reject('the model produced a non-finite output')
+        self._state[...] = self._state_out
+        self.steps += 1
+        return np.minimum(np.maximum(self._action[0], self._low), self._high)
+
+    def _reject(self, reason):
+        self.rejected += 1
+        raise StepRejected(f'{self.path.name}: step rejected: {reason}')
+
+    def __repr__(self):
+        m = self.metadata
+        return (f'ControllerSession({str(self.path)!r}, arch={m.arch}, task={m.task}, '
+                f'n_obs={m.n_obs}, n_state={m.n_state}, n_act={m.n_act})')
+
+
+def load_controller(path, expected_sha256=None):
+    """Load and validate a model file (see ControllerSession)."""
+    return ControllerSession(os.fspath(path), expected_sha256=expected_sha256)

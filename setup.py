@@ -1,0 +1,48 @@
+"""ament_python package: installs the Python package, its console scripts under
+lib/liquid_control (where `ros2 run` and launch_ros look), and launch/, config/, models/
+and worlds/ under share/liquid_control."""
+from glob import glob
+
+from setuptools import find_packages, setup
+
+package_name = 'liquid_control'
+
+
+def share(subdir, pattern='*'):
+    """One data_files entry installing subdir/pattern into share/<package>/subdir."""
+    return (f'share/{package_name}/{subdir}', sorted(glob(f'{subdir}/{pattern}')))
+
+
+setup(
+    name=package_name,
+    version='0.1.0',
+    packages=find_packages(exclude=['test', 'test.*']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', [f'resource/{package_name}']),
+        (f'share/{package_name}', ['package.xml']),
+        share('launch', '*.launch.*'),
+        share('config', '*.yaml'),
+        share('models', '*.onnx'),
+        share('models', '*.md'),
+        share('worlds', '*.sdf'),
+    ],
+    # ROS dependencies (rclpy, messages) come from package.xml: from /opt/ros on a robot,
+    # from the PyPI wheels in requirements/ elsewhere. Never name the PyPI ros-* wheels here.
+    install_requires=['setuptools'],
+    extras_require={
+        'runtime': ['numpy', 'onnxruntime', 'pyyaml'],
+        'train': ['torch==2.13.0', 'onnx', 'onnxscript', 'ncps==1.0.1', 'tqdm'],
+        'sim': ['mujoco', 'rosbags', 'matplotlib'],
+    },
+    zip_safe=True,
+    maintainer='liquid_control maintainers',
+    maintainer_email='maintainers@liquid-control.invalid',
+    description='Liquid neural network (CfC, LTC, NCP) and GRU controllers for ROS 2.',
+    license='Apache-2.0',
+    tests_require=['pytest'],
+    entry_points={
+        'console_scripts': [
+            'liquid-control = liquid_control.cli:main',
+        ],
+    },
+)
