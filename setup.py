@@ -17,6 +17,7 @@ setup(
     name=package_name,
     version='0.1.0',
     packages=find_packages(exclude=['test', 'test.*']),
+    package_data={'liquid_control': ['sim/assets/*.xml']},
     data_files=[
         ('share/ament_index/resource_index/packages', [f'resource/{package_name}']),
         (f'share/{package_name}', ['package.xml']),
@@ -43,6 +44,8 @@ setup(
     entry_points={
         'console_scripts': [
             'liquid-control = liquid_control.cli:main',
+            'controller_node = liquid_control.ros.controller_node:main',
+            'sim_node = liquid_control.ros.sim_node:main',
         ],
     },
 )
