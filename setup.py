@@ -34,13 +34,13 @@ setup(
         'runtime': ['numpy', 'onnxruntime', 'pyyaml'],
         'train': ['torch==2.13.0', 'onnx', 'onnxscript', 'ncps==1.0.1', 'tqdm'],
         'sim': ['mujoco', 'rosbags', 'matplotlib'],
+        'test': ['pytest'],
     },
     zip_safe=True,
     maintainer='liquid_control maintainers',
     maintainer_email='maintainers@liquid-control.invalid',
     description='Liquid neural network (CfC, LTC, NCP) and GRU controllers for ROS 2.',
     license='Apache-2.0',
-    tests_require=['pytest'],
     entry_points={
         'console_scripts': [
             'liquid-control = liquid_control.cli:main',

@@ -27,7 +27,7 @@ def installed_models_dir():
         return None
     try:
         return Path(get_package_share_directory(PACKAGE)) / 'models'
-    except (PackageNotFoundError, ValueError, LookupError):
+    except (PackageNotFoundError, ValueError, LookupError, OSError):  # OSError: no AMENT_PREFIX_PATH
         return None
 
 
