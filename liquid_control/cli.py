@@ -1,5 +1,9 @@
-"""The `liquid-control` command. Each subcommand's work lives in its own module, imported only
-when that subcommand runs (so `inspect` on a robot never needs torch or mujoco)."""
+"""The `liquid-control` command.
+
+Each subcommand lives in its own module exposing `HELP`, `add_arguments(parser)` and
+`run(args) -> exit code`. Those modules keep heavy imports (torch, mujoco, rclpy) inside
+`run`, so `liquid-control inspect` on a robot never needs torch or mujoco.
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,37 +12,48 @@ import sys
 
 from .runtime.contract import ModelContractError
 
-
-def _inspect_args(p):
-    p.add_argument('model', help='model file, or a name such as cartpole_cfc')
-    p.add_argument('--steps', type=int, default=2000, help='steps timed (default 2000)')
-
-
-# name -> (module with run(args), help, function adding arguments)
 SUBCOMMANDS = {
-    'inspect': ('liquid_control.inspect_model', 'show a model\'s contract, metadata, '
-                'parameter count and step time', _inspect_args),
+    'inspect': 'liquid_control.inspect_model',
+    'train': 'liquid_control.training.command',
+    'eval': 'liquid_control.sim.eval_command',
+    'demo': 'liquid_control.demo',
+    'bench': 'liquid_control.bench.command',
 }
 
 
-def build_parser():
+def _available():
+    """name -> module for the subcommands whose modules import."""
+    found = {}
+    for name, module_name in SUBCOMMANDS.items():
+        try:
+            found[name] = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if not module_name.startswith(exc.name or '\0'):
+                raise  # the module exists but one of its imports is missing
+    return found
+
+
+def build_parser(modules):
     parser = argparse.ArgumentParser(
         prog='liquid-control',
         description='Liquid neural network (CfC, LTC, NCP) and GRU controllers for ROS 2.')
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
-    for name, (_, help_text, add_args) in SUBCOMMANDS.items():
-        add_args(sub.add_parser(name, help=help_text, description=help_text))
+    for name, module in modules.items():
+        module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.HELP))
     return parser
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    module = importlib.import_module(SUBCOMMANDS[args.command][0])
+    modules = _available()
+    args = build_parser(modules).parse_args(argv)
     try:
-        return module.run(args)
+        return modules[args.command].run(args)
     except ModelContractError as exc:
         print(f'liquid-control {args.command}: {exc}', file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f'liquid-control {args.command}: interrupted', file=sys.stderr)
+        return 130
 
 
 if __name__ == '__main__':

@@ -55,6 +55,14 @@ def describe(path, steps=2000):
     return lines
 
 
+HELP = "show a model's contract, metadata, parameter count and step time"
+
+
+def add_arguments(parser):
+    parser.add_argument('model', help='model file, or a name such as cartpole_cfc')
+    parser.add_argument('--steps', type=int, default=2000, help='steps timed (default 2000)')
+
+
 def run(args):
     print('\n'.join(describe(resolve_model(args.model), steps=args.steps)))
     return 0
