@@ -1,0 +1,35 @@
+"""LTC: liquid time-constant cell (Hasani et al., AAAI 2021).
+
+    C dv/dt = g_leak (v_leak - v) + sum_j w_ij sigmoid(sigma_ij (v_j - mu_ij)) (E_ij - v)
+
+Synaptic conductances depend on the presynaptic voltage, so each neuron's time constant
+varies with its input. The ODE is stiff; ncps' LTCCell takes `ode_unfolds` semi-implicit
+Euler steps per call (fused solver), each dividing by dt / ode_unfolds, so dt must be > 0.
+Fully connected wiring: the state is all `units` neurons and all of them are outputs.
+Conductances must stay >= 0: call `constrain()` after each optimiser step.
+"""
+from __future__ import annotations
+
+from ncps.torch import LTCCell
+from ncps.wirings import FullyConnected
+from torch import nn
+
+ODE_UNFOLDS = 6
+EREV_SEED = 1111  # polarity of each synapse; fixed so the wiring is identical across runs
+
+
+class LTC(nn.Module):
+
+    def __init__(self, n_in, units, ode_unfolds=ODE_UNFOLDS):
+        super().__init__()
+        wiring = FullyConnected(units, erev_init_seed=EREV_SEED)
+        self.cell = LTCCell(wiring, in_features=n_in, ode_unfolds=ode_unfolds)
+        self.state_size = units
+        self.output_size = units
+
+    def forward(self, x, h, dt):
+        """x [B, n_in], h [B, units], dt [B, 1] (> 0) -> (y, h_new)."""
+        return self.cell(x, h, dt)
+
+    def constrain(self):
+        self.cell.apply_weight_constraints()
