@@ -1,0 +1,51 @@
+"""The model card written next to each shipped .onnx file."""
+from __future__ import annotations
+
+
+def _rate(summary):
+    low, high = summary['ci95']
+    return (f"{summary['successes']}/{summary['episodes']} = {100 * summary['success_rate']:.0f}% "
+            f"(95% CI {100 * low:.0f}-{100 * high:.0f}%)")
+
+
+def _means(summary):
+    return ', '.join(f'{k} {v:.4g}' for k, v in sorted(summary['means'].items())
+                     if k != 'success') or 'none'
+
+
+def write_card(path, *, session, report):
+    m = session.metadata
+    r = report
+    lines = [
+        f'# {m.task}_{m.arch}',
+        '',
+        f'- arch: `{m.arch}` ({r["cell"]}), {m.n_params} trainable parameters, '
+        f'state size {m.n_state}',
+        f'- task: `{m.task}`; observations {", ".join(m.obs_names)}; actions '
+        f'{", ".join(m.action_names)} in [{", ".join(map(str, m.action_low))}] .. '
+        f'[{", ".join(map(str, m.action_high))}]; nominal dt {m.nominal_dt} s',
+        f'- training: behaviour cloning on {r["expert_episodes"]} expert episodes, then '
+        f'{r["dagger_rounds"]} DAgger rounds; {r["episodes"]} episodes / {r["ticks"]} labelled '
+        f'ticks in total; {r["grad_steps"]} gradient steps (TBPTT, {r["chunk"]}-tick chunks); '
+        f'control period jittered +-{100 * r["dt_jitter"]:.0f}% around nominal, observation '
+        f'noise {r["obs_noise"]} x spread; final loss {r["final_loss"]:.4g}',
+        f'- training wall time: {r["train_seconds"]:.0f} s on {r["threads"]} CPU thread(s); '
+        f'seed {m.seed}; source commit `{m.source_commit}`',
+        '',
+        f'## Closed-loop evaluation ({r["eval"]["episodes"]} episodes of '
+        f'{r["episode_seconds"]:.0f} s, same seeds for model and expert, nominal rate)',
+        '',
+        '| controller | success | mean metrics |',
+        '| --- | --- | --- |',
+        f'| this model (ONNX runtime) | {_rate(r["eval"])} | {_means(r["eval"])} |',
+        f'| expert | {_rate(r["expert_eval"])} | {_means(r["expert_eval"])} |',
+        '',
+        f'Runtime step time during evaluation: median {r["step_us_median"]:.1f} us, '
+        f'p99 {r["step_us_p99"]:.1f} us (ControllerSession.step, one thread).',
+        '',
+        f'- file sha256: `{session.file_sha256}`',
+        f'- weights sha256: `{m.weights_sha256}`',
+        '',
+    ]
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines))

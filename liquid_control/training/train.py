@@ -1,0 +1,164 @@
+"""Train one controller, top to bottom: expert demonstrations -> behaviour cloning -> DAgger
+-> ONNX export -> closed-loop evaluation through the runtime -> model card.
+
+    from liquid_control.training.train import train
+    train('cartpole', 'cfc', seed=0, out_dir='models')
+
+Reproducible by seed: numpy and torch are seeded from it, torch runs deterministic kernels on
+at most two CPU threads, and every random draw (episode starts, dt jitter, noise, batch
+order, DAgger mixing) comes from one numpy Generator.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from liquid_control.nets import Policy, count_params
+from liquid_control.training.bc import Trainer
+from liquid_control.training.card import write_card
+from liquid_control.training.evaluation import (EVAL_SEED_BASE, SessionController,
+                                                run_episodes, summarise)
+from liquid_control.training.export import export_policy
+from liquid_control.training.rollout import collect
+from liquid_control.training.sim_tasks import sim_task
+
+
+@dataclass
+class Config:
+    hidden: int | None = None       # cell width; None = nets.DEFAULT_UNITS[arch]
+    expert_episodes: int = 48       # behaviour-cloning demonstrations
+    bc_passes: int = 12             # passes over the demonstrations before DAgger
+    dagger_rounds: int = 4
+    dagger_episodes: int = 24       # learner-driven episodes added per round
+    dagger_passes: int = 4          # passes over all data after each round
+    beta0: float = 0.5              # expert share of the mixture in the first DAgger round
+    lanes: int = 24                 # episodes simulated in lockstep
+    batch: int = 16                 # episodes per gradient batch
+    chunk: int = 50                 # TBPTT length in ticks
+    lr: float = 3e-3
+    lr_final: float = 3e-4
+    dt_jitter: float = 0.5          # control period in nominal * [1 - j, 1 + j]
+    obs_noise: float = 0.02         # observation noise std, as a fraction of each obs' spread
+    eval_episodes: int = 100
+    episode_seconds: float | None = None  # None = the task's horizon
+    threads: int = 2
+
+
+def config_for(task, arch, quick=False, **overrides):
+    cfg = Config()
+    if quick:  # seconds: checks the pipeline end to end, learns nothing useful
+        cfg = dataclasses.replace(cfg, expert_episodes=2, bc_passes=1, dagger_rounds=1,
+                                  dagger_episodes=2, dagger_passes=1, lanes=2, batch=2,
+                                  chunk=10, eval_episodes=2, episode_seconds=0.5, threads=1)
+    return dataclasses.replace(cfg, **overrides)
+
+
+def seed_everything(seed, threads):
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+    torch.set_num_threads(threads)
+    return np.random.default_rng(seed)
+
+
+def simulate(sim, policy, rng, n, seconds, beta, cfg, obs_noise, desc):
+    """n episodes in groups of cfg.lanes lockstep lanes."""
+    episodes = []
+    with tqdm(total=n, desc=desc, unit='ep', leave=False) as bar:
+        for first in range(0, n, cfg.lanes):
+            lanes = min(cfg.lanes, n - first)
+            envs = [sim.make_env() for _ in range(lanes)]
+            experts = [sim.make_expert() for _ in range(lanes)]
+            episodes += collect(envs, experts, policy, rng, seconds, beta=beta,
+                                dt_jitter=cfg.dt_jitter, obs_noise=obs_noise)
+            bar.update(lanes)
+    return episodes
+
+
+def train(task, arch, seed=0, out_dir='models', quick=False, run_dir=None, sim=None, log=print,
+          **overrides):
+    """Train, export `<out_dir>/<task>_<arch>.onnx`, evaluate it, write its model card.
+
+    Returns the report the card is written from. `run_dir` (optional) receives the torch
+    checkpoint and the report as JSON; `sim` replaces the MuJoCo task (tests use a
+    stand-in); `overrides` set Config fields.
+    """
+    cfg = config_for(task, arch, quick, **overrides)
+    rng = seed_everything(seed, cfg.threads)
+    sim = sim or sim_task(task)
+    seconds = cfg.episode_seconds or sim.episode_seconds
+    started = time.perf_counter()
+
+    # 1. Expert demonstrations, with the same irregular control period the learner will see.
+    data = simulate(sim, None, rng, cfg.expert_episodes, seconds, 1.0, cfg, None, 'expert')
+    all_obs = np.concatenate([e.obs for e in data])
+
+    # 2. The policy; observation statistics come from the demonstrations.
+    policy = Policy(sim.spec, arch, hidden=cfg.hidden)
+    policy.fit_normaliser(all_obs)
+    obs_noise = cfg.obs_noise * np.maximum(all_obs.std(0), 1e-3).astype(np.float32)
+    trainer = Trainer(policy, lr=cfg.lr, chunk=cfg.chunk, batch=cfg.batch, obs_noise=obs_noise)
+    log(f'{task}_{arch}: {count_params(policy)} parameters, '
+        f'{len(data)} demonstrations ({len(all_obs)} ticks)')
+
+    # 3. Behaviour cloning.
+    for _ in tqdm(range(cfg.bc_passes), desc=f'{task}_{arch} BC', leave=False):
+        loss = trainer.pass_over(data, rng)
+    log(f'  BC: loss {loss:.4f} after {trainer.steps} steps')
+
+    # 4. DAgger: the learner (mixed with the expert, less each round) drives; the expert
+    # labels the states the learner reaches; train on everything gathered so far.
+    for rnd in range(cfg.dagger_rounds):
+        beta = cfg.beta0 * 0.5 ** rnd if rnd < cfg.dagger_rounds - 1 else 0.0
+        new = simulate(sim, policy, rng, cfg.dagger_episodes, seconds, beta, cfg, obs_noise,
+                       f'DAgger {rnd + 1}')
+        data += new
+        fraction = (rnd + 1) / cfg.dagger_rounds
+        trainer.set_lr(cfg.lr * (cfg.lr_final / cfg.lr) ** fraction)
+        for _ in range(cfg.dagger_passes):
+            loss = trainer.pass_over(data, rng)
+        learner_success = np.mean([bool(e.metrics.get('success')) for e in new])
+        log(f'  DAgger {rnd + 1}/{cfg.dagger_rounds}: beta {beta:.2f}, success of the '
+            f'mixture {learner_success:.0%}, {len(data)} episodes, loss {loss:.4f}')
+    train_seconds = time.perf_counter() - started
+
+    # 5. Export under the model contract, then evaluate the file through the runtime.
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = f'{task}_{arch}'
+    session = export_policy(policy, out_dir / f'{name}.onnx', seed=seed)
+    seeds = [EVAL_SEED_BASE + i for i in range(cfg.eval_episodes)]
+    controller = SessionController(session)
+    with tqdm(total=2 * len(seeds), desc=f'{name} eval', unit='ep', leave=False) as bar:
+        model_eval = summarise(run_episodes(sim.make_env, controller, seeds, seconds,
+                                            progress=bar))
+        expert_eval = summarise(run_episodes(sim.make_env, sim.make_expert(), seeds, seconds,
+                                             bind=True, progress=bar))
+    step_us = np.asarray(controller.step_seconds) * 1e6
+    report = {
+        'task': task, 'arch': arch, 'seed': seed, 'cell': type(policy.cell).__name__,
+        'n_params': count_params(policy), 'expert_episodes': cfg.expert_episodes,
+        'dagger_rounds': cfg.dagger_rounds, 'episodes': len(data),
+        'ticks': int(sum(len(e) for e in data)), 'grad_steps': trainer.steps,
+        'chunk': cfg.chunk, 'dt_jitter': cfg.dt_jitter, 'obs_noise': cfg.obs_noise,
+        'final_loss': loss, 'train_seconds': train_seconds, 'threads': cfg.threads,
+        'episode_seconds': seconds, 'eval': model_eval, 'expert_eval': expert_eval,
+        'step_us_median': float(np.median(step_us)),
+        'step_us_p99': float(np.percentile(step_us, 99)),
+    }
+    write_card(out_dir / f'{name}.md', session=session, report=report)
+    if run_dir is not None:
+        run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        torch.save({'state_dict': policy.state_dict(), 'arch': arch, 'task': task,
+                    'hidden': cfg.hidden, 'seed': seed}, run_dir / f'{name}.pt')
+        (run_dir / f'{name}.json').write_text(json.dumps(report, indent=1, default=str))
+    log(f'  {name}: success {model_eval["success_rate"]:.0%} '
+        f'(expert {expert_eval["success_rate"]:.0%}), trained in {train_seconds:.0f} s')
+    return report
