@@ -39,10 +39,10 @@ class TopicRecorder:
     def __init__(self, node, writer, topics, transient_local=(), on_message=None, depth=100):
         self._writer = writer
         self._on_message = on_message
-        self._subs = []
+        self._subs = {}
         for topic, type_name in topics.items():
             latched = topic in transient_local
-            self._subs.append(node.create_subscription(
+            self._subs[topic] = (node.create_subscription(
                 message_class(type_name), topic, self._callback(topic),
                 subscription_qos(transient_local=latched, depth=depth), raw=True))
         self.stopped = False
@@ -56,6 +56,10 @@ class TopicRecorder:
             if self._on_message is not None:
                 self._on_message(topic, stamp, data)
         return record
+
+    def publisher_count(self, topic):
+        """Publishers matched with the recorder's subscription to `topic`."""
+        return self._subs[topic].get_publisher_count()
 
     def stop(self):
         """Stop writing (call from the executor thread, or after spinning has ended)."""

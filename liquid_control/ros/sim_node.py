@@ -64,6 +64,8 @@ TOPIC_PLAN = 'plan'
 TOPIC_CMD_VEL = 'cmd_vel'
 DIAGNOSTICS_PERIOD_S = 1.0
 WAITING_TIMEOUT_S = 0.1          # lockstep: wall time per tick while no controller answers
+PAUSED_REPUBLISH_S = 0.1         # wall time between republications while paused
+PAUSED_DIAGNOSTICS_S = 0.25      # diagnostics come faster while paused (start-up gating)
 LATE_RESYNC_PERIODS = 5          # realtime: further behind than this, restart the schedule
 
 SENSOR_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
@@ -98,6 +100,9 @@ PARAMETERS = {
     'sensor_latency_s': (0.0, 'Sim seconds between measuring and publishing a sensor message '
                          '(rounded up to the publish period).', True),
     'drop_probability': (0.0, 'Probability that a sensor message is not published.', True),
+    'paused': (False, 'Pause the simulation: the clock and the physics stop; the latest sensor '
+               'messages and /clock are republished every 0.1 s of wall time; commands are '
+               'still received. `ros2 param set /liquid_sim paused false` resumes.', True),
     'wait_for_controller': (True, 'Keep the physics paused (the clock runs) until the first '
                             'valid command starts the episode.', False),
     'run_duration_s': (0.0, 'Stop advancing after this much episode sim time and report '
@@ -152,6 +157,17 @@ class CommandInbox:
             self.stopping = True
             self._cond.notify_all()
 
+    def wake(self):
+        """Wake the simulation thread to re-read its state (e.g. a pause change)."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def wait_any(self, timeout_s):
+        """Block until any hand-off (command, rejection, reset, stop, wake) or the timeout."""
+        with self._cond:
+            if not (self._latest is not None or self.reset_requested or self.stopping):
+                self._cond.wait(max(timeout_s, 0.0))
+
     def take(self):
         """(latest command or None, rejection reasons since the last take)."""
         with self._cond:
@@ -185,6 +201,7 @@ class SimNode(Node):
         if self.mode not in MODES:
             raise ValueError(f'mode must be one of {", ".join(MODES)}; got {self.mode!r}')
         self.config = self._sim_config()
+        self.paused = bool(self.get_parameter('paused').value)
         self.core = SimCore(self.config)
         self.inbox = CommandInbox()
         self.counts = {'lockstep_timeouts': 0, 'realtime_overruns': 0, 'resets': 0}
@@ -196,19 +213,23 @@ class SimNode(Node):
         self._joint_pub = self.create_publisher(JointState, TOPIC_JOINT_STATES, SENSOR_QOS)
         commands = MutuallyExclusiveCallbackGroup()
         if task == 'cartpole':
-            self.create_subscription(Float64MultiArray, TOPIC_EFFORT, self._on_effort,
-                                     COMMAND_QOS, callback_group=commands)
+            self._sensor_pub = self._joint_pub
+            self._cmd_sub = self.create_subscription(
+                Float64MultiArray, TOPIC_EFFORT, self._on_effort, COMMAND_QOS,
+                callback_group=commands)
         else:
             self._odom_pub = self.create_publisher(Odometry, TOPIC_ODOM, SENSOR_QOS)
             self._plan_pub = self.create_publisher(Path, TOPIC_PLAN, PLAN_QOS)
-            self.create_subscription(Twist, TOPIC_CMD_VEL, self._on_twist, COMMAND_QOS,
-                                     callback_group=commands)
+            self._sensor_pub = self._odom_pub
+            self._cmd_sub = self.create_subscription(
+                Twist, TOPIC_CMD_VEL, self._on_twist, COMMAND_QOS, callback_group=commands)
+        self._last_published = []
         self.create_service(Trigger, '~/reset', self._on_reset,
                             callback_group=MutuallyExclusiveCallbackGroup())
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.context.on_shutdown(self.inbox.stop)
         self._last_diag = 0.0
-        self._started_wall = None
+        self._resumed = (time.monotonic(), 0)
         self._finished_reported = False
         self.get_logger().info(
             f'{task} in {self.mode} mode: publishing every {self.core.period_ns / 1e6:g} ms of '
@@ -260,6 +281,10 @@ class SimNode(Node):
                     return SetParametersResult(successful=False,
                                                reason=f'{param.name} must be a number > 0')
                 changes[param.name] = float(value)
+            elif param.name == 'paused':
+                if param.type_ != Parameter.Type.BOOL:
+                    return SetParametersResult(successful=False, reason='paused is a bool')
+                changes[param.name] = bool(value)
             elif param.name in SimConfig.__dataclass_fields__ or param.name in (
                     'real_time_factor', 'lockstep_timeout_s'):
                 if param.type_ not in (Parameter.Type.DOUBLE, Parameter.Type.INTEGER):
@@ -267,7 +292,10 @@ class SimNode(Node):
                                                reason=f'{param.name} must be a number')
                 changes[param.name] = float(value)
         for name, value in changes.items():
-            if name.startswith(PHYSICS_PREFIX):
+            if name == 'paused':
+                self.paused = value
+                self.inbox.wake()
+            elif name.startswith(PHYSICS_PREFIX):
                 self.config.physics[name[len(PHYSICS_PREFIX):]] = value
                 self._physics_changed = True
             elif hasattr(self.config, name):
@@ -322,29 +350,57 @@ class SimNode(Node):
     def _publish(self):
         """Sensors due now, then /clock (in that order: a controller ticking on /clock sees
         the sensor values of this instant)."""
+        published = []
         for sample in self.core.sample():
             if isinstance(sample, JointSample):
-                self._joint_pub.publish(sm.joint_state_msg(sample))
+                published.append((self._joint_pub, sm.joint_state_msg(sample)))
             elif isinstance(sample, OdomSample):
-                self._odom_pub.publish(sm.odometry_msg(sample))
+                published.append((self._odom_pub, sm.odometry_msg(sample)))
             elif isinstance(sample, PathSample):
-                self._plan_pub.publish(sm.path_msg(sample))
-        self._clock_pub.publish(sm.clock_msg(self.core.clock_ns))
+                published.append((self._plan_pub, sm.path_msg(sample)))
+        published.append((self._clock_pub, sm.clock_msg(self.core.clock_ns)))
+        for publisher, msg in published:
+            publisher.publish(msg)
+        self._last_published = published
+
+    def _hold_while_paused(self):
+        """While `paused`: republish the latest messages (the clock stands still), receive
+        commands and resets, keep diagnostics going. Returns True if it paused at all."""
+        if not self.paused:
+            return False
+        next_publish = 0.0
+        while self.paused and self._running() and not self.inbox.reset_requested:
+            now = time.monotonic()
+            if now >= next_publish:
+                next_publish = now + PAUSED_REPUBLISH_S
+                for publisher, msg in self._last_published:
+                    publisher.publish(msg)
+                self._maybe_diagnostics(period=PAUSED_DIAGNOSTICS_S)
+            self.inbox.wait_any(next_publish - now)
+            self._apply_inbox()
+        self._resumed = (time.monotonic(), self.core.clock_ns)
+        return True
 
     def status(self):
-        wall = time.monotonic() - self._started_wall if self._started_wall else 0.0
-        return {**self.core.status(), 'mode': self.mode, **self.counts,
-                'wall_time': wall,
-                'real_time_factor': self.core.clock_ns / NS / wall if wall > 0 else 0.0}
+        # Real-time factor since the simulation last resumed (pauses excluded).
+        wall0, clock0 = self._resumed
+        wall = time.monotonic() - wall0
+        return {**self.core.status(), 'mode': self.mode, 'paused': self.paused, **self.counts,
+                'sensor_subscribers': self._sensor_pub.get_subscription_count(),
+                'command_publishers': self._cmd_sub.get_publisher_count(),
+                'real_time_factor': (self.core.clock_ns - clock0) / NS / wall
+                if wall > 0 and not self.paused else 0.0}
 
-    def _maybe_diagnostics(self, force=False):
+    def _maybe_diagnostics(self, force=False, period=DIAGNOSTICS_PERIOD_S):
         now = time.monotonic()
-        if not force and now - self._last_diag < DIAGNOSTICS_PERIOD_S:
+        if not force and now - self._last_diag < period:
             return
         self._last_diag = now
         core = self.core
         if core.finished:
             level, message = DiagnosticStatus.OK, 'finished'
+        elif self.paused:
+            level, message = DiagnosticStatus.OK, 'paused'
         elif core.timed_out:
             level, message = DiagnosticStatus.WARN, 'command timeout: actuators at zero'
         elif not core.running:
@@ -356,7 +412,7 @@ class SimNode(Node):
 
     def run(self):
         """The simulation loop; returns when stopped (inbox.stop() or ROS shutdown)."""
-        self._started_wall = time.monotonic()
+        self._resumed = (time.monotonic(), self.core.clock_ns)
         loops = {'realtime': self._run_realtime, 'fast': self._run_fast,
                  'lockstep': self._run_lockstep}
         loops[self.mode]()
@@ -394,6 +450,7 @@ class SimNode(Node):
                 self._reset()
             seq = self.inbox.seq
             self._publish()
+            self._hold_while_paused()
             waiting = not core.running
             timeout = WAITING_TIMEOUT_S if waiting else self.config_value('lockstep_timeout_s')
             answered = self.inbox.wait_for(seq, timeout)
@@ -413,6 +470,7 @@ class SimNode(Node):
             if self.inbox.reset_requested:
                 self._reset()
             self._publish()
+            self._hold_while_paused()
             self._apply_inbox()
             core.advance_to(core.clock_ns + core.period_ns)
             self._maybe_diagnostics()
@@ -429,6 +487,8 @@ class SimNode(Node):
             rtf = self.config_value('real_time_factor')
             tick_sim = core.clock_ns
             self._publish()
+            if self._hold_while_paused():
+                wall0, sim0 = time.monotonic(), tick_sim
             next_sim = tick_sim + core.period_ns
             deadline = wall0 + (next_sim - sim0) / NS / rtf
             now = time.monotonic()

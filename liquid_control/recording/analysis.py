@@ -1,0 +1,244 @@
+"""Read a run's bag back and summarise it (ROS-free: rosbags and numpy).
+
+Everything in the summary comes from the recording, so a summary is also a check that the
+bag holds what the run published:
+  - episode result: the simulator's own metrics (success, tracking error), from its last
+    /diagnostics status (`episode.*` keys);
+  - loop timing: the controller's /diagnostics windows (period error and step time
+    percentiles, missed ticks);
+  - commands: every recorded command checked for non-finite values and for values outside
+    the task's limits.
+Commands carry no time stamp; each is placed at the sim time of the last /clock recorded
+before it (its receive time is the bag's time stamp).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..ros.sim_topics import CLOCK, DIAGNOSTICS, JOINT_STATES, ODOM, PLAN, topics_for
+from ..tasks.spec import CARTPOLE, get_task
+from .bag import bag_info, read_bag
+
+SIM_STATUS_NAME = 'liquid_sim: simulation'
+CONTROLLER_STATUS_SUFFIX = 'control loop'
+
+
+def _stamp(header_stamp):
+    return header_stamp.sec + header_stamp.nanosec * 1e-9
+
+
+def _yaw(q):
+    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
+
+
+@dataclass
+class RunData:
+    task: str
+    clock_recv: np.ndarray          # receive time ns of each /clock
+    clock_sim: np.ndarray           # its sim time, s
+    state_time: np.ndarray          # sensor header stamps, s
+    state: np.ndarray               # cartpole: x, x', angle, angle' | diffdrive: x, y, yaw, v, w
+    command_recv: np.ndarray
+    command_time: np.ndarray        # sim time s (last /clock before it)
+    command: np.ndarray             # (N, n_act), as recorded (not clipped)
+    path: np.ndarray | None = None  # diffdrive: the last path, (N, 2)
+    paths: int = 0
+    sim_diagnostics: list = field(default_factory=list)         # (recv ns, message, dict)
+    controller_diagnostics: list = field(default_factory=list)  # (recv ns, message, dict)
+    counts: dict = field(default_factory=dict)
+
+
+def load_run(bag_path, task):
+    spec = get_task(task)
+    topics = topics_for(task)
+    clock_recv, clock_sim = [], []
+    state_time, state = [], []
+    cmd_recv, cmd = [], []
+    path, paths = None, 0
+    sim_diag, ctrl_diag = [], []
+    counts = {}
+    for topic, _, recv, msg in read_bag(bag_path):
+        counts[topic] = counts.get(topic, 0) + 1
+        if topic == CLOCK:
+            clock_recv.append(recv)
+            clock_sim.append(_stamp(msg.clock))
+        elif topic == JOINT_STATES and task == 'cartpole':
+            names = list(msg.name)
+            try:
+                i, j = names.index('slider_to_cart'), names.index('cart_to_pole')
+            except ValueError:
+                continue
+            state_time.append(_stamp(msg.header.stamp))
+            state.append((msg.position[i], msg.velocity[i], msg.position[j], msg.velocity[j]))
+        elif topic == ODOM:
+            p, t = msg.pose.pose, msg.twist.twist
+            state_time.append(_stamp(msg.header.stamp))
+            state.append((p.position.x, p.position.y, _yaw(p.orientation), t.linear.x,
+                          t.angular.z))
+        elif topic == PLAN:
+            path = np.array([(ps.pose.position.x, ps.pose.position.y) for ps in msg.poses])
+            paths += 1
+        elif topic == topics.command_topic:
+            cmd_recv.append(recv)
+            if task == 'cartpole':
+                values = list(msg.data)
+                cmd.append(values if len(values) == spec.n_act else [math.nan] * spec.n_act)
+            else:
+                cmd.append((msg.linear.x, msg.angular.z))
+        elif topic == DIAGNOSTICS:
+            for status in msg.status:
+                values = {kv.key: kv.value for kv in status.values}
+                if status.name == SIM_STATUS_NAME:
+                    sim_diag.append((recv, status.message, values))
+                elif status.name.endswith(CONTROLLER_STATUS_SUFFIX):
+                    ctrl_diag.append((recv, status.message, values))
+    # While the simulator is paused it republishes the same instant: keep one of each.
+    state_time, state = _unique_stamps(state_time, state)
+    clock_recv = np.asarray(clock_recv, dtype=np.int64)
+    clock_sim = np.asarray(clock_sim, dtype=np.float64)
+    cmd_recv = np.asarray(cmd_recv, dtype=np.int64)
+    width = 4 if task == 'cartpole' else 5
+    return RunData(
+        task=task, clock_recv=clock_recv, clock_sim=clock_sim,
+        state_time=np.asarray(state_time), state=np.asarray(state).reshape(-1, width),
+        command_recv=cmd_recv, command_time=sim_time_of(cmd_recv, clock_recv, clock_sim),
+        command=np.asarray(cmd, dtype=np.float64).reshape(-1, spec.n_act),
+        path=path, paths=paths, sim_diagnostics=sim_diag, controller_diagnostics=ctrl_diag,
+        counts=counts)
+
+
+def _unique_stamps(times, rows):
+    keep = [i for i in range(len(times)) if i == 0 or times[i] != times[i - 1]]
+    return [times[i] for i in keep], [rows[i] for i in keep]
+
+
+def sim_time_of(recv_ns, clock_recv, clock_sim):
+    """Sim time of events received at recv_ns: that of the last /clock received before."""
+    if len(clock_recv) == 0:
+        return np.full(len(recv_ns), np.nan)
+    idx = np.searchsorted(clock_recv, recv_ns, side='right') - 1
+    return np.where(idx >= 0, clock_sim[np.clip(idx, 0, None)], np.nan)
+
+
+def _float(value, default=math.nan):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def command_check(commands, spec):
+    """Counts of recorded commands: total, non-finite, outside the limits."""
+    commands = np.asarray(commands, dtype=np.float64).reshape(-1, spec.n_act)
+    finite = np.all(np.isfinite(commands), axis=1)
+    low, high = np.asarray(spec.action_low), np.asarray(spec.action_high)
+    outside = finite & np.any((commands < low) | (commands > high), axis=1)
+    return {'count': int(len(commands)), 'non_finite': int((~finite).sum()),
+            'out_of_limits': int(outside.sum()),
+            'min': commands[finite].min(axis=0).tolist() if finite.any() else [],
+            'max': commands[finite].max(axis=0).tolist() if finite.any() else []}
+
+
+def loop_timing(controller_diagnostics):
+    """Aggregate the controller's 1 s diagnostics windows."""
+    windows = [v for _, _, v in controller_diagnostics if 'period_error_p99_us' in v]
+    out = {'windows': len(windows)}
+    if not windows:
+        return out
+    for key, how in (('period_error_p50_us', np.median), ('period_error_p99_us', np.max),
+                     ('period_error_max_us', np.max), ('step_time_p50_us', np.median),
+                     ('step_time_p99_us', np.max)):
+        values = [_float(w.get(key)) for w in windows if key in w]
+        values = [v for v in values if math.isfinite(v)]
+        if values:
+            out[key] = float(how(values))
+    last = controller_diagnostics[-1][2]
+    for key in ('missed_ticks_total', 'watchdog_trips', 'rejected_messages', 'rejected_steps',
+                'safe_commands', 'commands_published'):
+        if key in last:
+            out[key] = int(_float(last[key], 0))
+    for key in ('model', 'model_sha256', 'arch', 'clock', 'control_rate_hz'):
+        if key in last:
+            out[key] = last[key]
+    return out
+
+
+def summarize_run(run, bag_path=None):
+    """The run's summary as a plain dict (JSON-serialisable)."""
+    spec = get_task(run.task)
+    summary = {'task': run.task}
+    final = run.sim_diagnostics[-1][2] if run.sim_diagnostics else {}
+    episode = {k[len('episode.'):]: v for k, v in final.items() if k.startswith('episode.')}
+    summary['episode'] = {
+        'success': episode.get('success') == 'true',
+        'tracking_error': _float(episode.get('tracking_error')),
+        'max_tracking_error': _float(episode.get('max_tracking_error')),
+        'metrics': episode,
+        'finished': final.get('finished') == 'true',
+        'episode_time_s': _float(final.get('episode_time')),
+    }
+    summary['simulator'] = {k: final[k] for k in (
+        'mode', 'real_time_factor', 'commands_received', 'commands_rejected',
+        'commands_clipped', 'command_timeouts', 'lockstep_timeouts', 'realtime_overruns',
+        'sensor_messages_published', 'sensor_messages_dropped') if k in final}
+    summary['loop_timing'] = loop_timing(run.controller_diagnostics)
+    summary['commands'] = command_check(run.command, spec)
+    summary['recording'] = {'messages': dict(sorted(run.counts.items()))}
+    if bag_path is not None:
+        info = bag_info(bag_path)
+        summary['recording'].update(path=str(bag_path), duration_s=info['duration_s'],
+                                    files=info['files'])
+    if spec is CARTPOLE and len(run.state):
+        angle = np.abs((run.state[:, 2] + np.pi) % (2 * np.pi) - np.pi)
+        upright = np.flatnonzero(angle < 0.2)
+        summary['episode']['first_upright_s'] = float(run.state_time[upright[0]] -
+                                                      run.state_time[0]) if len(upright) \
+            else None
+    return summary
+
+
+def format_summary(summary, title='Run summary'):
+    """Human-readable lines for the terminal."""
+    ep, sim, loop, cmd = (summary['episode'], summary['simulator'], summary['loop_timing'],
+                          summary['commands'])
+    lines = [title, '-' * len(title)]
+    verdict = 'SUCCESS' if ep['success'] else 'FAILED'
+    what = 'mean |pole angle from upright| over the final 2 s' if summary['task'] == 'cartpole' \
+        else 'mean |cross-track error|'
+    lines.append(f'episode        {verdict} after {ep["episode_time_s"]:.1f} s of sim time')
+    lines.append(f'tracking error {ep["tracking_error"]:.4g} ({what}); '
+                 f'max {ep["max_tracking_error"]:.4g}')
+    if ep.get('first_upright_s') is not None:
+        lines.append(f'swing-up       upright (< 0.2 rad) after {ep["first_upright_s"]:.2f} s')
+    if loop.get('windows'):
+        lines.append(
+            f'loop timing    {loop.get("clock", "?")} clock at {loop.get("control_rate_hz", "?")}'
+            f' Hz: period error p50 {loop.get("period_error_p50_us", math.nan):.0f} us, '
+            f'p99 {loop.get("period_error_p99_us", math.nan):.0f} us (worst 1 s window), '
+            f'missed ticks {loop.get("missed_ticks_total", 0)}; step time p50 '
+            f'{loop.get("step_time_p50_us", math.nan):.0f} us, p99 '
+            f'{loop.get("step_time_p99_us", math.nan):.0f} us')
+        lines.append(f'controller     {loop.get("model", "?")} ({loop.get("arch", "?")}), '
+                     f'watchdog trips {loop.get("watchdog_trips", 0)}, rejected messages '
+                     f'{loop.get("rejected_messages", 0)}, safe commands '
+                     f'{loop.get("safe_commands", 0)}')
+    else:
+        lines.append('loop timing    (no controller diagnostics recorded)')
+    ok = cmd['non_finite'] == 0 and cmd['out_of_limits'] == 0
+    lines.append(f'commands       {cmd["count"]} recorded: {cmd["non_finite"]} non-finite, '
+                 f'{cmd["out_of_limits"]} outside the limits -> '
+                 f'{"all within limits" if ok else "LIMITS VIOLATED"}')
+    if sim:
+        lines.append(f'simulator      {sim.get("mode", "?")}, real-time factor '
+                     f'{_float(sim.get("real_time_factor")):.2f}, commands rejected '
+                     f'{sim.get("commands_rejected", 0)}, command timeouts '
+                     f'{sim.get("command_timeouts", 0)}, sensor messages dropped '
+                     f'{sim.get("sensor_messages_dropped", 0)}')
+    rec = summary['recording']
+    total = sum(rec['messages'].values())
+    lines.append(f'recording      {total} messages on {len(rec["messages"])} topics'
+                 + (f' in {rec["path"]}' if 'path' in rec else ''))
+    return '\n'.join(lines)
