@@ -1,0 +1,391 @@
+"""The controller node's parameters: one table of names, types, defaults and descriptions, and
+the parser that turns their values into a checked ControllerConfig.
+
+ROS-free: the node declares ROS parameters from PARAMETERS (and the per-source entries of
+`source_parameters`), reads their values into a dict and calls `parse_config`. docs/node.md
+documents the same table. Values of None mean "not set" (the parameter's documented fallback).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from liquid_control.tasks.spec import CARTPOLE
+
+# Message types the node speaks, by their canonical ROS 2 names.
+JOINT_STATE = 'sensor_msgs/msg/JointState'
+IMU = 'sensor_msgs/msg/Imu'
+ODOMETRY = 'nav_msgs/msg/Odometry'
+FLOAT64_ARRAY = 'std_msgs/msg/Float64MultiArray'
+PATH = 'nav_msgs/msg/Path'
+TWIST = 'geometry_msgs/msg/Twist'
+TWIST_STAMPED = 'geometry_msgs/msg/TwistStamped'
+
+SOURCE_TYPES = (JOINT_STATE, IMU, ODOMETRY, FLOAT64_ARRAY)
+SINK_TYPES = (FLOAT64_ARRAY, TWIST, TWIST_STAMPED)
+QOS_PROFILES = ('sensor_data', 'reliable', 'best_effort')
+DT_SOURCES = ('measured', 'nominal')
+
+MAX_RATE_HZ = 2000.0
+
+
+class ConfigError(ValueError):
+    """A parameter value (or a combination of them) the node cannot run with."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One ROS parameter: name, kind, default (None = not set), and its documentation.
+
+    kind is one of bool, int, double, string, string_array, double_array. read_only
+    parameters shape the node's topics and subscriptions: they are set at start-up (params
+    file, --ros-args, launch) and cannot change while the node runs.
+    """
+
+    name: str
+    kind: str
+    default: object
+    description: str
+    read_only: bool = False
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+
+    @property
+    def constraints(self):
+        """Human-readable constraints (descriptor additional_constraints and docs)."""
+        parts = []
+        if self.choices:
+            parts.append('one of ' + ', '.join(self.choices))
+        if self.low is not None and self.high is not None:
+            parts.append(f'{self.low:g} to {self.high:g}')
+        elif self.low is not None:
+            parts.append(f'>= {self.low:g}')
+        return '; '.join(parts)
+
+
+PARAMETERS = (
+    ParamSpec('model', 'string', 'cartpole_cfc',
+              'ONNX controller: a file path, or a name looked up in '
+              'share/liquid_control/models (e.g. cartpole_gru). Setting it while the node runs '
+              'loads and validates the new model off the control path and swaps it in between '
+              'two ticks with a fresh state; a model that fails keeps the running one.'),
+    ParamSpec('control_rate_hz', 'double', 50.0,
+              'Control loop rate, ticks per second (of sim time when use_sim_time is true).',
+              low=1.0, high=MAX_RATE_HZ),
+    ParamSpec('sensor_timeout_s', 'double', 0.2,
+              'Watchdog: when any observation source has had no valid message for this long, '
+              'the node publishes the safe command every tick and reports ERROR; control '
+              'resumes with a reset state when data returns.', low=0.001, high=3600.0),
+    ParamSpec('autostart', 'bool', True,
+              'Walk the lifecycle to active at start-up (configure, then activate), so '
+              '`ros2 run` just works. False leaves it unconfigured for a lifecycle manager.',
+              read_only=True),
+    ParamSpec('dt_source', 'string', 'measured',
+              'dt fed to the controller each tick: the measured time since the previous tick, '
+              'or the nominal period 1/control_rate_hz.', choices=DT_SOURCES),
+    ParamSpec('busy_wait_us', 'int', 500,
+              'Wall-clock loop only: the loop thread sleeps until this long before each '
+              'deadline, then spins to it. Larger holds the period tighter at the cost of CPU '
+              '(about busy_wait_us * control_rate_hz of one core); 0 only sleeps.',
+              low=0, high=100000),
+    ParamSpec('observations.sources', 'string_array', ['joint_states'],
+              'Names of the observation sources, in the order their fields form the '
+              'observation vector; each has the observations.<name>.* parameters below.',
+              read_only=True),
+    ParamSpec('action.topic', 'string', 'effort_controller/commands',
+              'Topic the command is published on.', read_only=True),
+    ParamSpec('action.type', 'string', FLOAT64_ARRAY,
+              'Command message type: std_msgs/msg/Float64MultiArray (ros2_control forward '
+              'and effort controllers), geometry_msgs/msg/Twist or TwistStamped (cmd_vel).',
+              read_only=True, choices=SINK_TYPES),
+    ParamSpec('action.names', 'string_array', list(CARTPOLE.action_names),
+              "Action names in the order of the message: must equal the model's action_names. "
+              'For Twist: fields among linear.x, linear.y, linear.z, angular.x, angular.y, '
+              'angular.z (the others are published as 0).', read_only=True),
+    ParamSpec('action.min', 'double_array', None,
+              "Lower limit per action. Not set: the model's action_low."),
+    ParamSpec('action.max', 'double_array', None,
+              "Upper limit per action. Not set: the model's action_high."),
+    ParamSpec('action.rate_limit', 'double_array', None,
+              'Largest change per second per action (0 = no limit). Not set: no limits. The '
+              'safe command is never rate limited.'),
+    ParamSpec('action.safe', 'double_array', None,
+              'The safe command, published on deactivate, cleanup, shutdown, on a signal, '
+              'while the watchdog is tripped and when a step is rejected. Not set: zeros. '
+              'Must lie within the limits.'),
+    ParamSpec('action.qos', 'string', 'reliable',
+              'QoS of the command publisher (reliable matches every subscriber).',
+              read_only=True, choices=QOS_PROFILES),
+)
+
+
+def source_parameters(source):
+    """The ParamSpecs of one observation source (observations.<source>.*)."""
+    p = f'observations.{source}.'
+    cartpole = source == 'joint_states'   # the default source is the cart-pole's joints
+    return (
+        ParamSpec(p + 'topic', 'string', 'joint_states' if cartpole else None,
+                  'Topic of this source.', read_only=True),
+        ParamSpec(p + 'type', 'string', JOINT_STATE if cartpole else None,
+                  'Message type: sensor_msgs/msg/JointState, sensor_msgs/msg/Imu, '
+                  'nav_msgs/msg/Odometry or std_msgs/msg/Float64MultiArray.',
+                  read_only=True, choices=SOURCE_TYPES),
+        ParamSpec(p + 'fields', 'string_array',
+                  list(CARTPOLE.obs_names) if cartpole else None,
+                  'Observation names this source provides, in order (they name the values in '
+                  "the model's obs_names).", read_only=True),
+        ParamSpec(p + 'select', 'string_array', None,
+                  'What to read from the message for each field, when it differs from the '
+                  'field name: e.g. cart_joint.position for a JointState, '
+                  'twist.linear.x or yaw for Odometry, data.2 for Float64MultiArray. '
+                  'Not set: the field names themselves.', read_only=True),
+        ParamSpec(p + 'qos', 'string', 'sensor_data',
+                  'Subscription QoS: sensor_data or best_effort (best effort; also receives '
+                  'from reliable publishers) or reliable.', read_only=True, choices=QOS_PROFILES),
+        ParamSpec(p + 'path_topic', 'string', None,
+                  'Odometry sources only: a nav_msgs/msg/Path topic (e.g. /plan); the '
+                  'path-relative fields (cross_track_error, heading_error, ...) are computed '
+                  'from the odometry pose against it.', read_only=True),
+        ParamSpec(p + 'path_qos', 'string', 'reliable',
+                  'QoS of the path subscription.', read_only=True, choices=QOS_PROFILES),
+    )
+
+
+SPECS = {spec.name: spec for spec in PARAMETERS}
+LIVE_PARAMETERS = tuple(spec.name for spec in PARAMETERS if not spec.read_only)
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    topic: str
+    msg_type: str
+    fields: tuple
+    select: tuple
+    qos: str = 'sensor_data'
+    path_topic: str = ''
+    path_qos: str = 'reliable'
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    """The live-settable part of the action sink; None = take from the model / default."""
+
+    min: tuple | None = None
+    max: tuple | None = None
+    rate_limit: tuple | None = None
+    safe: tuple | None = None
+
+
+@dataclass(frozen=True)
+class SinkConfig:
+    topic: str
+    msg_type: str
+    names: tuple
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    qos: str = 'reliable'
+
+
+@dataclass(frozen=True)
+class ControllerConfig:
+    model: str
+    control_rate_hz: float
+    sensor_timeout_s: float
+    autostart: bool
+    dt_source: str
+    busy_wait_us: int
+    sources: tuple
+    sink: SinkConfig
+
+    @property
+    def period_s(self):
+        return 1.0 / self.control_rate_hz
+
+    @property
+    def obs_names(self):
+        """The observation vector the mapping produces, in order."""
+        return tuple(name for source in self.sources for name in source.fields)
+
+
+def canonical_type(name):
+    """'sensor_msgs/JointState' or 'sensor_msgs/msg/JointState' -> 'sensor_msgs/msg/JointState'."""
+    parts = str(name).strip().split('/')
+    if len(parts) == 2 and all(parts):
+        return f'{parts[0]}/msg/{parts[1]}'
+    return '/'.join(parts)
+
+
+# -- value checks, each raising ConfigError naming the parameter -----------------------------
+
+def check_value(name, value):
+    """Check one parameter value against its spec; return it normalised (None stays None)."""
+    spec = SPECS.get(name) or _source_spec(name)
+    if spec is None:
+        raise ConfigError(f'unknown parameter {name!r}')
+    if value is None:
+        return None
+    kind = spec.kind
+    if kind == 'bool':
+        if not isinstance(value, bool):
+            raise ConfigError(f'{name} must be true or false, got {value!r}')
+        return value
+    if kind in ('int', 'double'):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f'{name} must be a number, got {value!r}')
+        if kind == 'int' and not float(value).is_integer():
+            raise ConfigError(f'{name} must be an integer, got {value!r}')
+        value = int(value) if kind == 'int' else float(value)
+        if not math.isfinite(value):
+            raise ConfigError(f'{name} must be finite, got {value!r}')
+        if spec.low is not None and value < spec.low or spec.high is not None and value > spec.high:
+            raise ConfigError(f'{name} must be {spec.constraints}, got {value:g}')
+        return value
+    if kind == 'string':
+        if not isinstance(value, str):
+            raise ConfigError(f'{name} must be a string, got {value!r}')
+        value = value.strip()
+        if name.endswith('.type') or name == 'action.type':
+            value = canonical_type(value)
+        if spec.choices and value not in spec.choices:
+            raise ConfigError(f'{name} must be {spec.constraints}, got {value!r}')
+        return value
+    if kind == 'string_array':
+        if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f'{name} must be a list of strings, got {value!r}')
+        value = tuple(v.strip() for v in value)
+        if not all(value):
+            raise ConfigError(f'{name} has an empty entry: {list(value)}')
+        return value
+    if kind == 'double_array':
+        if isinstance(value, (str, bytes)) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise ConfigError(f'{name} must be a list of numbers, got {value!r}')
+        value = tuple(float(v) for v in value)
+        if not all(math.isfinite(v) for v in value):
+            raise ConfigError(f'{name} must hold finite numbers, got {list(value)}')
+        return value
+    raise AssertionError(kind)
+
+
+def _source_spec(name):
+    parts = name.split('.')
+    if len(parts) == 3 and parts[0] == 'observations':
+        for spec in source_parameters(parts[1]):
+            if spec.name == name:
+                return spec
+    return None
+
+
+def spec_for(name):
+    """The ParamSpec of a global or per-source parameter name, or None."""
+    return SPECS.get(name) or _source_spec(name)
+
+
+def _get(values, name):
+    spec = spec_for(name)
+    value = values.get(name, spec.default)
+    return check_value(name, value)
+
+
+def parse_sources(values):
+    names = _get(values, 'observations.sources')
+    if not names:
+        raise ConfigError('observations.sources is empty: the node needs at least one source')
+    if len(set(names)) != len(names):
+        raise ConfigError(f'observations.sources repeats a name: {list(names)}')
+    sources = []
+    for name in names:
+        if not name.replace('_', '').isalnum():
+            raise ConfigError(f'observations.sources: {name!r} is not a valid parameter name '
+                              '(letters, digits and _ only)')
+        p = f'observations.{name}.'
+        topic = _get(values, p + 'topic')
+        msg_type = _get(values, p + 'type')
+        fields = _get(values, p + 'fields')
+        if not topic:
+            raise ConfigError(f'{p}topic is not set')
+        if not msg_type:
+            raise ConfigError(f'{p}type is not set (one of {", ".join(SOURCE_TYPES)})')
+        if not fields:
+            raise ConfigError(f'{p}fields is not set: list the observation names this source '
+                              'provides')
+        select = _get(values, p + 'select') or fields
+        if len(select) != len(fields):
+            raise ConfigError(f'{p}select has {len(select)} entries, {p}fields has '
+                              f'{len(fields)}: give one selector per field')
+        path_topic = _get(values, p + 'path_topic') or ''
+        if path_topic and msg_type != ODOMETRY:
+            raise ConfigError(f'{p}path_topic is only for {ODOMETRY} sources, this one is '
+                              f'{msg_type}')
+        sources.append(SourceConfig(
+            name=name, topic=topic, msg_type=msg_type, fields=fields, select=select,
+            qos=_get(values, p + 'qos'), path_topic=path_topic,
+            path_qos=_get(values, p + 'path_qos')))
+    all_fields = [f for s in sources for f in s.fields]
+    repeated = sorted({f for f in all_fields if all_fields.count(f) > 1})
+    if repeated:
+        raise ConfigError(f'observation fields provided twice: {", ".join(repeated)}')
+    return tuple(sources)
+
+
+def parse_limits(values):
+    return LimitsConfig(**{key: _get(values, f'action.{key}')
+                           for key in ('min', 'max', 'rate_limit', 'safe')})
+
+
+def parse_sink(values):
+    names = _get(values, 'action.names')
+    if not names:
+        raise ConfigError('action.names is empty: list the action names the model produces')
+    if len(set(names)) != len(names):
+        raise ConfigError(f'action.names repeats a name: {list(names)}')
+    msg_type = _get(values, 'action.type')
+    if msg_type in (TWIST, TWIST_STAMPED):
+        from .actions import TWIST_FIELDS
+        unknown = [n for n in names if n not in TWIST_FIELDS]
+        if unknown:
+            raise ConfigError(f'action.names {unknown} are not Twist fields; use '
+                              f'{", ".join(TWIST_FIELDS)}')
+    topic = _get(values, 'action.topic')
+    if not topic:
+        raise ConfigError('action.topic is not set')
+    return SinkConfig(topic=topic, msg_type=msg_type, names=names, limits=parse_limits(values),
+                      qos=_get(values, 'action.qos'))
+
+
+def parse_config(values):
+    """A dict of parameter values (missing or None = default) -> ControllerConfig.
+
+    Raises ConfigError naming the first parameter that is wrong.
+    """
+    model = _get(values, 'model')
+    if not model:
+        raise ConfigError('model is empty: give a model name (e.g. cartpole_cfc) or a path')
+    return ControllerConfig(
+        model=model,
+        control_rate_hz=_get(values, 'control_rate_hz'),
+        sensor_timeout_s=_get(values, 'sensor_timeout_s'),
+        autostart=_get(values, 'autostart'),
+        dt_source=_get(values, 'dt_source'),
+        busy_wait_us=_get(values, 'busy_wait_us'),
+        sources=parse_sources(values),
+        sink=parse_sink(values),
+    )
+
+
+def mismatch_message(what, mapping_names, model_names, model_path):
+    """The configure error for names that differ: both lists, then what differs."""
+    mapping_names, model_names = list(mapping_names), list(model_names)
+    lines = [f'{what} names of the mapping differ from the model\'s ({model_path}):',
+             f'  mapping: {mapping_names}',
+             f'  model:   {model_names}']
+    missing = [n for n in model_names if n not in mapping_names]
+    extra = [n for n in mapping_names if n not in model_names]
+    if missing:
+        lines.append(f'  the model needs, the mapping lacks: {missing}')
+    if extra:
+        lines.append(f'  the mapping has, the model does not take: {extra}')
+    if not missing and not extra:
+        lines.append('  same names in a different order: list them in the model\'s order')
+    return '\n'.join(lines)
