@@ -23,10 +23,18 @@ class ToyEnv:
 
     spec = TOY
     physics_dt = 0.005
+    time_limit = 2.0
+    obs_scale = np.array([0.5, 0.5, 1.0, 0.5])
 
     def reset(self, rng):
-        self.x, self.v, self.heading, self.t = rng.uniform(-1, 1), 0.0, rng.uniform(-3, 3), 0.0
+        self.x, self.v, self.heading, self.time = rng.uniform(-1, 1), 0.0, rng.uniform(-3, 3), 0.0
         self.u = 0.0
+
+    def safe_action(self):
+        return np.zeros(1)
+
+    def reward(self):
+        return -abs(self.x)
 
     def observe(self):
         return np.array([self.x, self.v, self.heading, self.v], dtype=np.float64)
@@ -40,14 +48,15 @@ class ToyEnv:
             self.v += self.u * self.physics_dt
             self.x += self.v * self.physics_dt
             self.heading += self.v * self.physics_dt
-        self.t += steps * self.physics_dt
+        self.time += steps * self.physics_dt
         return steps * self.physics_dt
 
     def done(self):
         return abs(self.x) > 5
 
     def metrics(self):
-        return {'success': abs(self.x) < 0.5, 'tracking_error': abs(self.x)}
+        return {'success': abs(self.x) < 0.5, 'tracking_error': abs(self.x),
+                'max_tracking_error': abs(self.x)}
 
 
 class ToyExpert:
@@ -71,6 +80,7 @@ def test_quick_training_exports_a_loadable_model(tmp_path, arch):
     card = (tmp_path / f'toy_{arch}.md').read_text()
     assert session.file_sha256 in card and 'expert' in card
     assert report['eval']['episodes'] == 2 and math.isfinite(report['final_loss'])
+    assert report['expert_eval']['episodes'] == 2
     assert (tmp_path / 'runs' / f'toy_{arch}.pt').is_file()
 
 
@@ -92,3 +102,11 @@ def test_toy_task_is_learnable(tmp_path):
                    dagger_episodes=8, dagger_passes=5, lanes=16, batch=8, chunk=25,
                    eval_episodes=10, threads=1)
     assert report['eval']['success_rate'] >= 0.7
+
+
+def test_quick_training_on_the_cartpole_sim(tmp_path):
+    pytest.importorskip('mujoco')
+    report = train('cartpole', 'cfc', seed=0, out_dir=tmp_path, quick=True,
+                   log=lambda *_: None)
+    session = load_controller(tmp_path / 'cartpole_cfc.onnx')
+    assert session.metadata.task == 'cartpole' and report['expert_eval']['episodes'] == 2

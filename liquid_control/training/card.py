@@ -3,14 +3,15 @@ from __future__ import annotations
 
 
 def _rate(summary):
-    low, high = summary['ci95']
+    low, high = summary['success_ci95']
     return (f"{summary['successes']}/{summary['episodes']} = {100 * summary['success_rate']:.0f}% "
             f"(95% CI {100 * low:.0f}-{100 * high:.0f}%)")
 
 
 def _means(summary):
-    return ', '.join(f'{k} {v:.4g}' for k, v in sorted(summary['means'].items())
-                     if k != 'success') or 'none'
+    return (f"tracking error {summary['mean_tracking_error']:.4g} (mean), "
+            f"{summary['mean_max_tracking_error']:.4g} (mean of episode max); "
+            f"return {summary['mean_return']:.4g}")
 
 
 def write_card(path, *, session, report):
@@ -28,14 +29,14 @@ def write_card(path, *, session, report):
         f'{r["dagger_rounds"]} DAgger rounds; {r["episodes"]} episodes / {r["ticks"]} labelled '
         f'ticks in total; {r["grad_steps"]} gradient steps (TBPTT, {r["chunk"]}-tick chunks); '
         f'control period jittered +-{100 * r["dt_jitter"]:.0f}% around nominal, observation '
-        f'noise {r["obs_noise"]} x spread; final loss {r["final_loss"]:.4g}',
+        f'noise {r["obs_noise"]} x obs_scale; final loss {r["final_loss"]:.4g}',
         f'- training wall time: {r["train_seconds"]:.0f} s on {r["threads"]} CPU thread(s); '
         f'seed {m.seed}; source commit `{m.source_commit}`',
         '',
         f'## Closed-loop evaluation ({r["eval"]["episodes"]} episodes of '
-        f'{r["episode_seconds"]:.0f} s, same seeds for model and expert, nominal rate)',
+        f'{r["episode_seconds"]:g} s, same seeds for model and expert, nominal rate)',
         '',
-        '| controller | success | mean metrics |',
+        '| controller | success | tracking error, return |',
         '| --- | --- | --- |',
         f'| this model (ONNX runtime) | {_rate(r["eval"])} | {_means(r["eval"])} |',
         f'| expert | {_rate(r["expert_eval"])} | {_means(r["expert_eval"])} |',

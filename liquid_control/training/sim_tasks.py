@@ -18,9 +18,9 @@ def sim_task(name):
     if name == 'cartpole':
         from liquid_control.sim.cartpole import CartPoleEnv
         from liquid_control.sim.experts import CartPoleExpert
-        return SimTask(CartPoleEnv().spec, CartPoleEnv, CartPoleExpert, 10.0)
+        return SimTask(CartPoleEnv.spec, CartPoleEnv, CartPoleExpert, CartPoleEnv.time_limit)
     if name == 'diffdrive':
         from liquid_control.sim.diffdrive import DiffDriveEnv
         from liquid_control.sim.experts import DiffDriveExpert
-        return SimTask(DiffDriveEnv().spec, DiffDriveEnv, DiffDriveExpert, 30.0)
+        return SimTask(DiffDriveEnv.spec, DiffDriveEnv, DiffDriveExpert, DiffDriveEnv.time_limit)
     raise ValueError(f'unknown task {name!r}; known: cartpole, diffdrive')

@@ -23,8 +23,7 @@ from tqdm.auto import tqdm
 from liquid_control.nets import Policy, count_params
 from liquid_control.training.bc import Trainer
 from liquid_control.training.card import write_card
-from liquid_control.training.evaluation import (EVAL_SEED_BASE, SessionController,
-                                                run_episodes, summarise)
+from liquid_control.training.evaluation import evaluate_model_and_expert
 from liquid_control.training.export import export_policy
 from liquid_control.training.rollout import collect
 from liquid_control.training.sim_tasks import sim_task
@@ -33,19 +32,19 @@ from liquid_control.training.sim_tasks import sim_task
 @dataclass
 class Config:
     hidden: int | None = None       # cell width; None = nets.DEFAULT_UNITS[arch]
-    expert_episodes: int = 48       # behaviour-cloning demonstrations
-    bc_passes: int = 12             # passes over the demonstrations before DAgger
-    dagger_rounds: int = 4
-    dagger_episodes: int = 24       # learner-driven episodes added per round
-    dagger_passes: int = 4          # passes over all data after each round
+    expert_episodes: int = 64       # behaviour-cloning demonstrations
+    bc_passes: int = 20             # passes over the demonstrations before DAgger
+    dagger_rounds: int = 6
+    dagger_episodes: int = 32       # learner-driven episodes added per round
+    dagger_passes: int = 6          # passes over all data after each round
     beta0: float = 0.5              # expert share of the mixture in the first DAgger round
-    lanes: int = 24                 # episodes simulated in lockstep
-    batch: int = 16                 # episodes per gradient batch
+    lanes: int = 32                 # episodes simulated in lockstep
+    batch: int = 32                 # episodes per gradient batch
     chunk: int = 50                 # TBPTT length in ticks
     lr: float = 3e-3
     lr_final: float = 3e-4
     dt_jitter: float = 0.5          # control period in nominal * [1 - j, 1 + j]
-    obs_noise: float = 0.02         # observation noise std, as a fraction of each obs' spread
+    obs_noise: float = 0.02         # observation noise std, in units of env.obs_scale
     eval_episodes: int = 100
     episode_seconds: float | None = None  # None = the task's horizon
     threads: int = 2
@@ -102,7 +101,7 @@ def train(task, arch, seed=0, out_dir='models', quick=False, run_dir=None, sim=N
     # 2. The policy; observation statistics come from the demonstrations.
     policy = Policy(sim.spec, arch, hidden=cfg.hidden)
     policy.fit_normaliser(all_obs)
-    obs_noise = cfg.obs_noise * np.maximum(all_obs.std(0), 1e-3).astype(np.float32)
+    obs_noise = (cfg.obs_noise * np.asarray(sim.make_env().obs_scale)).astype(np.float32)
     trainer = Trainer(policy, lr=cfg.lr, chunk=cfg.chunk, batch=cfg.batch, obs_noise=obs_noise)
     log(f'{task}_{arch}: {count_params(policy)} parameters, '
         f'{len(data)} demonstrations ({len(all_obs)} ticks)')
@@ -133,14 +132,9 @@ def train(task, arch, seed=0, out_dir='models', quick=False, run_dir=None, sim=N
     out_dir.mkdir(parents=True, exist_ok=True)
     name = f'{task}_{arch}'
     session = export_policy(policy, out_dir / f'{name}.onnx', seed=seed)
-    seeds = [EVAL_SEED_BASE + i for i in range(cfg.eval_episodes)]
-    controller = SessionController(session)
-    with tqdm(total=2 * len(seeds), desc=f'{name} eval', unit='ep', leave=False) as bar:
-        model_eval = summarise(run_episodes(sim.make_env, controller, seeds, seconds,
-                                            progress=bar))
-        expert_eval = summarise(run_episodes(sim.make_env, sim.make_expert(), seeds, seconds,
-                                             bind=True, progress=bar))
-    step_us = np.asarray(controller.step_seconds) * 1e6
+    log(f'  evaluating {name} and the expert on {cfg.eval_episodes} episodes')
+    model_eval, expert_eval, step_us = evaluate_model_and_expert(
+        sim, out_dir / f'{name}.onnx', cfg.eval_episodes, seconds)
     report = {
         'task': task, 'arch': arch, 'seed': seed, 'cell': type(policy.cell).__name__,
         'n_params': count_params(policy), 'expert_episodes': cfg.expert_episodes,
