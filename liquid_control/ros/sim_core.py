@@ -61,6 +61,7 @@ class SimConfig:
     physics: dict = field(default_factory=dict)   # e.g. {'pole_mass_scale': 1.5}
     wait_for_controller: bool = True       # physics paused until the first valid command
     run_duration_s: float = 0.0            # of episode sim time; 0 = run until stopped
+    end_on_done: bool = False              # finish when the task says the episode is over
     plan_period_s: float = 1.0             # diff-drive: republish /plan this often
 
     def validate(self):
@@ -242,8 +243,9 @@ class SimCore:
                 self.env.advance(n * self.env.physics_dt)
                 self._steps += n
             self.clock_ns = end
-            if self.config.run_duration_s > 0 and \
-                    self.clock_ns - self.episode_start_ns >= self.config.run_duration_s * NS:
+            if (self.config.run_duration_s > 0 and self.clock_ns - self.episode_start_ns
+                    >= self.config.run_duration_s * NS) or \
+                    (self.config.end_on_done and self.env.done()):
                 self.finished = True
                 self.clock_ns = clock_ns
                 break

@@ -66,7 +66,7 @@ DIAGNOSTICS_PERIOD_S = 1.0
 WAITING_TIMEOUT_S = 0.1          # lockstep: wall time per tick while no controller answers
 PAUSED_REPUBLISH_S = 0.1         # wall time between republications while paused
 PAUSED_DIAGNOSTICS_S = 0.25      # diagnostics come faster while paused (start-up gating)
-LATE_RESYNC_PERIODS = 5          # realtime: further behind than this, restart the schedule
+LATE_RESYNC_S = 0.1              # realtime: further behind (wall s), restart the schedule
 
 SENSOR_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
                         reliability=ReliabilityPolicy.RELIABLE,
@@ -107,6 +107,8 @@ PARAMETERS = {
                             'valid command starts the episode.', False),
     'run_duration_s': (0.0, 'Stop advancing after this much episode sim time and report '
                        'finished in diagnostics (0: run until stopped).', False),
+    'end_on_done': (False, 'Finish (as run_duration_s does) when the task ends the episode: '
+                    'cart-pole at a rail end, diff-drive at the goal or lost.', False),
     'plan_period_s': (1.0, 'diff-drive: republish /plan every this many sim seconds.', True),
 }
 _RANGES = {
@@ -266,7 +268,7 @@ class SimNode(Node):
             sensor_latency_s=float(p['sensor_latency_s']),
             drop_probability=float(p['drop_probability']), physics=physics,
             wait_for_controller=bool(p['wait_for_controller']),
-            run_duration_s=float(p['run_duration_s']),
+            run_duration_s=float(p['run_duration_s']), end_on_done=bool(p['end_on_done']),
             plan_period_s=float(p['plan_period_s'])).validate()
 
     def _on_set_parameters(self, params):
@@ -492,7 +494,7 @@ class SimNode(Node):
             next_sim = tick_sim + core.period_ns
             deadline = wall0 + (next_sim - sim0) / NS / rtf
             now = time.monotonic()
-            if now - deadline > LATE_RESYNC_PERIODS * core.period_ns / NS / rtf:
+            if now - deadline > LATE_RESYNC_S:
                 # Far behind the wall clock (machine overloaded): restart the schedule
                 # instead of racing to catch up.
                 self.counts['realtime_overruns'] += 1

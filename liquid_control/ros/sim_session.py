@@ -124,7 +124,7 @@ class SimSession:
         self.controller_clock = controller_clock
         # Paused until every process has matched the others (see `start`).
         self.sim_params = sl.sim_parameters(task, mode, controller_clock, seed, duration,
-                                            **{'paused': True, **(sim_params or {})})
+                                            **{'paused': True, 'end_on_done': True, **(sim_params or {})})
         use_sim_time = controller_clock == 'sim'
         if controller == sl.EXPERT:
             self.controller_params = sl.expert_parameters(task, use_sim_time)
