@@ -238,7 +238,8 @@ def check_value(name, value):
         value = int(value) if kind == 'int' else float(value)
         if not math.isfinite(value):
             raise ConfigError(f'{name} must be finite, got {value!r}')
-        if spec.low is not None and value < spec.low or spec.high is not None and value > spec.high:
+        too_low = spec.low is not None and value < spec.low
+        if too_low or spec.high is not None and value > spec.high:
             raise ConfigError(f'{name} must be {spec.constraints}, got {value:g}')
         return value
     if kind == 'string':

@@ -139,7 +139,7 @@ class ControllerNode(LifecycleNode):
             if self.trigger_configure() == SUCCESS:
                 self.trigger_activate()
 
-    # -- parameters --------------------------------------------------------------------------------
+    # -- parameters -------------------------------------------------------------------------------
     def _declare(self, spec):
         return self.declare_parameter(spec.name, spec.default, descriptor(spec)).value
 
@@ -211,7 +211,7 @@ class ControllerNode(LifecycleNode):
         if self._sim_timer is not None and 'control_rate_hz' in changes:
             self._sim_timer.timer_period_ns = int(config.period_s * 1e9)
 
-    # -- configuration pieces ------------------------------------------------------------------------
+    # -- configuration pieces ---------------------------------------------------------------------
     def _receipt_clock(self):
         if self._uses_sim_time:
             clock = self.get_clock()
@@ -252,7 +252,7 @@ class ControllerNode(LifecycleNode):
         self._layout = None
         self._config = None
 
-    # -- lifecycle -----------------------------------------------------------------------------------
+    # -- lifecycle --------------------------------------------------------------------------------
     def on_configure(self, state):
         log = self.get_logger()
         self._configure_error = ''
@@ -335,7 +335,7 @@ class ControllerNode(LifecycleNode):
             self.destroy_timer(self._sim_timer)
             self._sim_timer = None
 
-    # -- the control tick ----------------------------------------------------------------------------
+    # -- the control tick -------------------------------------------------------------------------
     def _take_sensor_messages(self):
         """Take every queued sensor message (at most the QoS depth per topic), oldest first."""
         for sub, source in self._polled:
@@ -395,7 +395,7 @@ class ControllerNode(LifecycleNode):
         self.safe_commands += 1
         return True
 
-    # -- diagnostics -----------------------------------------------------------------------------------
+    # -- diagnostics ------------------------------------------------------------------------------
     @property
     def lifecycle_state(self):
         return self._state_machine.current_state[1]
@@ -450,7 +450,7 @@ class ControllerNode(LifecycleNode):
         msg.header.stamp = self.get_clock().now().to_msg()
         self._diag_pub.publish(msg)
 
-    # -- process exit ----------------------------------------------------------------------------------
+    # -- process exit -----------------------------------------------------------------------------
     def shutdown_safely(self):
         """Final transition for process exit: stop, safe command out (acknowledged by reliable
         subscribers, up to a timeout), release. Safe to call in any state."""

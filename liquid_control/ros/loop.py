@@ -90,7 +90,9 @@ class TickStats:
         if stamps:
             self._carry = stamps[-1]
         self.total_ticks += len(stamps)
-        return summarize(first + stamps, period_ns, steps)
+        window = summarize(first + stamps, period_ns, steps)
+        window['ticks'] = len(stamps)
+        return window
 
     def restart(self):
         """Forget the carried stamp (the loop stopped; the next interval is not a period)."""

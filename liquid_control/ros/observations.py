@@ -28,6 +28,7 @@ _QUAT = ('x', 'y', 'z', 'w')
 EULER = ('roll', 'pitch', 'yaw')
 # The path-relative values liquid_control.tasks.path_tracking computes, in its order.
 PATH_FEATURES = DIFFDRIVE.obs_names
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 IMU_SELECTORS = {
     **{f'orientation.{a}': f'orientation.{a}' for a in _QUAT},
@@ -58,11 +59,12 @@ def quaternion_to_euler(x, y, z, w):
 
 
 def _check_finite(values, selectors):
-    if not math.isfinite(float(values.sum())):
-        bad = [s for s, v in zip(selectors, values) if not math.isfinite(v)]
-        # A sum can overflow to inf from huge finite values; those are still usable numbers.
-        if bad:
-            raise Rejected(f'non-finite value in {", ".join(bad)}')
+    """Rejected unless every value is finite and representable as float32 (the model's type:
+    a larger magnitude would become inf inside the graph)."""
+    if not (np.abs(values) <= FLOAT32_MAX).all():
+        bad = [s for s, v in zip(selectors, values) if not abs(v) <= FLOAT32_MAX]
+        kind = 'non-finite' if any(not math.isfinite(v) for v in values) else 'out-of-range'
+        raise Rejected(f'{kind} value in {", ".join(bad)}')
 
 
 class JointStateExtractor:
