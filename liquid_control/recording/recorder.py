@@ -36,7 +36,7 @@ class TopicRecorder:
     write, for live displays.
     """
 
-    def __init__(self, node, writer, topics, transient_local=(), on_message=None, depth=100):
+    def __init__(self, node, writer, topics, transient_local=(), on_message=None, depth=1000):
         self._writer = writer
         self._on_message = on_message
         self._subs = {}

@@ -305,14 +305,26 @@ class SimNode(Node):
         return SetParametersResult(successful=True)
 
     # -- executor-thread callbacks: hand-off only ---------------------------------------------
+    # Each message is checked here, so every invalid one is counted even when several
+    # arrive within one simulation step (the latest valid one is applied, as ros2_control's
+    # command buffer does).
     def _on_effort(self, msg):
-        self.inbox.put(sm.effort_command(msg))
+        self._hand_over(sm.effort_command, msg)
 
     def _on_twist(self, msg):
+        self._hand_over(sm.twist_command, msg)
+
+    def _hand_over(self, convert, msg):
         try:
-            self.inbox.put(sm.twist_command(msg))
+            raw = convert(msg)
+            self.core.check_command(raw)
         except CommandRejected as exc:
             self.inbox.reject(exc)
+            return
+        except Exception as exc:   # a malformed message never stops the simulator
+            self.inbox.reject(f'unreadable command ({type(exc).__name__}: {exc})')
+            return
+        self.inbox.put(raw)   # clipped (and counted) when applied
 
     def _on_reset(self, request, response):
         with self._reset_done:

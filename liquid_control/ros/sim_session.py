@@ -184,6 +184,11 @@ class SimSession:
                 self.env, self.run_dir / 'controller.log')
         return self
 
+    @property
+    def node(self):
+        """The run's own rclpy node (the recorder's), for extra publishers and clients."""
+        return self._node
+
     def connected(self):
         """True when the recorder gets the simulator's messages and the controller's
         commands, and the simulator reports its sensor topic matched by the recorder and the
