@@ -1,9 +1,15 @@
 """Where models are found: `model` is a file path, or a name such as `cartpole_cfc` looked up
 in the model directories (share/liquid_control/models of the ROS install, then the source
-tree's models/, after any listed in LIQUID_CONTROL_MODEL_PATH)."""
+tree's models/, after any listed in LIQUID_CONTROL_MODEL_PATH).
+
+A name is only ever looked up in those configured directories: never in the working
+directory, and a name cannot climb out of a directory (it is a plain file stem). Anything
+else must be given explicitly as a path (containing a / or ending in .onnx).
+"""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from .contract import ModelContractError
@@ -11,6 +17,7 @@ from .contract import ModelContractError
 PACKAGE = 'liquid_control'
 MODEL_SUFFIX = '.onnx'
 ENV_MODEL_PATH = 'LIQUID_CONTROL_MODEL_PATH'
+MODEL_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
 
 
 def source_models_dir():
@@ -33,7 +40,10 @@ def installed_models_dir():
 
 def model_dirs():
     """The directories searched for a model name, in order, existing ones only."""
-    dirs = [Path(p) for p in os.environ.get(ENV_MODEL_PATH, '').split(os.pathsep) if p]
+    # Relative entries are ignored: they would depend on the working directory.
+    dirs = [Path(p) for p in os.environ.get(ENV_MODEL_PATH, '').split(os.pathsep)
+            if p and os.path.isabs(os.path.expanduser(p))]
+    dirs = [d.expanduser() for d in dirs]
     dirs += [d for d in (installed_models_dir(), source_models_dir()) if d is not None]
     seen, result = set(), []
     for d in dirs:
@@ -58,6 +68,9 @@ def resolve_model(spec, dirs=None):
         if not path.is_file():
             raise ModelContractError(path, 'no such model file')
         return path
+    if not MODEL_NAME.match(spec):
+        raise ModelContractError(spec, 'not a model name (letters, digits, _ . - only); '
+                                 'give a file as a path containing / or ending in .onnx')
     dirs = model_dirs() if dirs is None else [Path(d) for d in dirs]
     for d in dirs:
         candidate = d / (spec + MODEL_SUFFIX)

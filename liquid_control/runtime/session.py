@@ -17,6 +17,7 @@ import numpy as np
 import onnxruntime as ort
 
 from . import contract as c
+from . import integrity
 from .contract import ModelContractError, ModelMetadata
 
 _FLOAT = 'tensor(float)'
@@ -66,16 +67,23 @@ def _dims(source, arg, expected):
     return width
 
 
-def load_onnx_session(path):
-    """Open an onnxruntime session for a model file, with clear errors for missing/not-ONNX."""
+def load_onnx_session(path, data=None):
+    """Open an onnxruntime session for a model file, with clear errors for missing/not-ONNX.
+
+    The session is built from the file's bytes (`data`, or read here), never from its path:
+    what was hashed is what runs, and external-data files are refused (see integrity.py).
+    Only the CPU provider and onnxruntime's own operators: no custom-op library is registered.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise ModelContractError(path, 'no such model file')
+    if data is None:
+        data = integrity.read_model_bytes(path)
     try:
-        return ort.InferenceSession(str(path), sess_options=_session_options(),
+        return ort.InferenceSession(data, sess_options=_session_options(),
                                     providers=['CPUExecutionProvider'])
     except Exception as exc:  # onnxruntime raises several unrelated types for bad files
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if 'xternal data' in first_line or 'model_path must not be empty' in first_line:
+            first_line = 'it uses external data files; a controller is one self-contained file'
         raise ModelContractError(path, f'not a loadable ONNX model ({first_line})') from None
 
 
@@ -109,14 +117,17 @@ class ControllerSession:
     constructor, so a new model can be prepared off the control path and swapped in whole.
     """
 
-    def __init__(self, path, expected_sha256=None):
+    def __init__(self, path, expected_sha256=None, require_recorded_sha256=False):
         self.path = Path(path)
-        self.file_sha256 = file_sha256(self.path) if self.path.is_file() else None
-        self._session = load_onnx_session(self.path)
+        data = integrity.read_model_bytes(self.path)
+        self.file_sha256 = integrity.sha256_hex(data)
+        # Checked before onnxruntime parses anything: a file that is not the expected one is
+        # never loaded. See integrity.check for the pin and the recorded (card) sha256.
+        self.recorded_sha256 = integrity.check(self.path, self.file_sha256, expected_sha256,
+                                               require_recorded_sha256)
+        self._session = load_onnx_session(self.path, data)
+        del data
         self.metadata = validate(self.path, self._session)
-        if expected_sha256 and expected_sha256.lower() != self.file_sha256:
-            raise ModelContractError(self.path, f'file sha256 {self.file_sha256} does not '
-                                     f'match the expected {expected_sha256.lower()}')
         meta = self.metadata
         self._low = np.asarray(meta.action_low, dtype=np.float32)
         self._high = np.asarray(meta.action_high, dtype=np.float32)
@@ -187,6 +198,7 @@ class ControllerSession:
                 f'n_obs={m.n_obs}, n_state={m.n_state}, n_act={m.n_act})')
 
 
-def load_controller(path, expected_sha256=None):
+def load_controller(path, expected_sha256=None, require_recorded_sha256=False):
     """Load and validate a model file (see ControllerSession)."""
-    return ControllerSession(os.fspath(path), expected_sha256=expected_sha256)
+    return ControllerSession(os.fspath(path), expected_sha256=expected_sha256,
+                             require_recorded_sha256=require_recorded_sha256)
