@@ -43,12 +43,14 @@ class RunData:
     state: np.ndarray               # cartpole: x, x', angle, angle' | diffdrive: x, y, yaw, v, w
     command_recv: np.ndarray
     command_time: np.ndarray        # sim time s (last /clock before it)
-    command: np.ndarray             # (N, n_act), as recorded (not clipped)
+    command: np.ndarray             # (N, n_act), as recorded (not clipped), in the episode
+    command_all: np.ndarray         # every command recorded, in arrival order
     path: np.ndarray | None = None  # diffdrive: the last path, (N, 2)
     paths: int = 0
     sim_diagnostics: list = field(default_factory=list)         # (recv ns, message, dict)
     controller_diagnostics: list = field(default_factory=list)  # (recv ns, message, dict)
     counts: dict = field(default_factory=dict)
+    episode_start: float = math.nan  # sim time s of the (last) episode's start
 
 
 def load_run(bag_path, task):
@@ -101,13 +103,32 @@ def load_run(bag_path, task):
     clock_sim = np.asarray(clock_sim, dtype=np.float64)
     cmd_recv = np.asarray(cmd_recv, dtype=np.int64)
     width = 4 if task == 'cartpole' else 5
+    state_time = np.asarray(state_time, dtype=np.float64)
+    state = np.asarray(state, dtype=np.float64).reshape(-1, width)
+    command_time = sim_time_of(cmd_recv, clock_recv, clock_sim)
+    command = np.asarray(cmd, dtype=np.float64).reshape(-1, spec.n_act)
+    # The (last) episode: from the simulator's episode start on. Before it, the simulator
+    # held the start state still until the controller answered.
+    # When it finished, its last state is recorded but commands answering it (or sent when
+    # the controller stopped) came after the end and were not applied.
+    final = sim_diag[-1][2] if sim_diag else {}
+    # Commands are placed in time by the last /clock recorded before them; as they come
+    # from another process than /clock, that is within one publish period.
+    command_all = command
+    start = _float(final.get('episode_start'))
+    end = start + _float(final.get('episode_time')) if final.get('finished') == 'true' \
+        else math.inf
+    if math.isfinite(start):
+        period = float(np.median(np.diff(np.unique(clock_sim)))) if len(clock_sim) > 2 else 0
+        keep = state_time >= start - 1e-9
+        state_time, state = state_time[keep], state[keep]
+        keep = ~(command_time < start - period - 1e-9) & ~(command_time >= end - 1e-9)
+        cmd_recv, command_time, command = cmd_recv[keep], command_time[keep], command[keep]
     return RunData(
-        task=task, clock_recv=clock_recv, clock_sim=clock_sim,
-        state_time=np.asarray(state_time), state=np.asarray(state).reshape(-1, width),
-        command_recv=cmd_recv, command_time=sim_time_of(cmd_recv, clock_recv, clock_sim),
-        command=np.asarray(cmd, dtype=np.float64).reshape(-1, spec.n_act),
-        path=path, paths=paths, sim_diagnostics=sim_diag, controller_diagnostics=ctrl_diag,
-        counts=counts)
+        task=task, clock_recv=clock_recv, clock_sim=clock_sim, state_time=state_time,
+        state=state, command_recv=cmd_recv, command_time=command_time, command=command,
+        command_all=command_all, path=path, paths=paths, sim_diagnostics=sim_diag,
+        controller_diagnostics=ctrl_diag, counts=counts, episode_start=start)
 
 
 def _unique_stamps(times, rows):
@@ -143,11 +164,9 @@ def command_check(commands, spec):
 
 
 def loop_timing(controller_diagnostics):
-    """Aggregate the controller's 1 s diagnostics windows."""
+    """Aggregate the controller's 1 s diagnostics windows (and its latest counters)."""
     windows = [v for _, _, v in controller_diagnostics if 'period_error_p99_us' in v]
     out = {'windows': len(windows)}
-    if not windows:
-        return out
     for key, how in (('period_error_p50_us', np.median), ('period_error_p99_us', np.max),
                      ('period_error_max_us', np.max), ('step_time_p50_us', np.median),
                      ('step_time_p99_us', np.max)):
@@ -155,14 +174,16 @@ def loop_timing(controller_diagnostics):
         values = [v for v in values if math.isfinite(v)]
         if values:
             out[key] = float(how(values))
-    last = controller_diagnostics[-1][2]
-    for key in ('missed_ticks_total', 'watchdog_trips', 'rejected_messages', 'rejected_steps',
-                'safe_commands', 'commands_published'):
-        if key in last:
-            out[key] = int(_float(last[key], 0))
-    for key in ('model', 'model_sha256', 'arch', 'clock', 'control_rate_hz'):
-        if key in last:
-            out[key] = last[key]
+    if controller_diagnostics:
+        last = controller_diagnostics[-1][2]
+        for key in ('missed_ticks_total', 'watchdog_trips', 'rejected_messages',
+                    'rejected_steps', 'safe_commands', 'commands_published'):
+            if key in last:
+                out[key] = int(_float(last[key], 0))
+        for key in ('model', 'model_sha256', 'arch', 'clock', 'control_rate_hz',
+                    'lifecycle_state'):
+            if key in last:
+                out[key] = last[key]
     return out
 
 
@@ -185,7 +206,7 @@ def summarize_run(run, bag_path=None):
         'commands_clipped', 'command_timeouts', 'lockstep_timeouts', 'realtime_overruns',
         'sensor_messages_published', 'sensor_messages_dropped') if k in final}
     summary['loop_timing'] = loop_timing(run.controller_diagnostics)
-    summary['commands'] = command_check(run.command, spec)
+    summary['commands'] = command_check(run.command_all, spec)
     summary['recording'] = {'messages': dict(sorted(run.counts.items()))}
     if bag_path is not None:
         info = bag_info(bag_path)

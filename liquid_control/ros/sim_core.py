@@ -325,6 +325,7 @@ class SimCore:
             'finished': self.finished,
             'sim_time': self.clock_ns / NS,
             'episode_time': self.episode_time,
+            'episode_start': self.episode_start_ns / NS,
             'done': bool(self.env.done()),
             'held_command': [float(v) for v in self.held],
             'command_timed_out': self.timed_out,
