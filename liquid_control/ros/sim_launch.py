@@ -8,12 +8,13 @@ from __future__ import annotations
 import math
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..tasks.spec import get_task
 
 PACKAGE = 'liquid_control'
-CONTROLLERS = ('cfc', 'ltc', 'ncp', 'gru')
+CONTROLLERS = ('cfc', 'ltc', 'ncp', 'gru')   # as launch/controller.launch.py takes
 EXPERT = 'expert'
 MODES = ('realtime', 'fast', 'lockstep')
 # Sensors per second in realtime mode when the controller runs on the wall clock: well above
@@ -144,3 +145,173 @@ def isolated_environment(domain_id, log_dir=None, base=None):
     if log_dir is not None:
         env['ROS_LOG_DIR'] = str(log_dir)
     return env
+
+
+# -- launch files --------------------------------------------------------------------------
+# launch/sim.launch.py and launch/gazebo.launch.py only declare these arguments and start
+# what the resolve_* functions return.
+
+@dataclass(frozen=True)
+class LaunchArgument:
+    name: str
+    default: str
+    description: str
+    choices: tuple = ()
+
+
+_CONTROLLER_ARGUMENTS = (
+    LaunchArgument('task', 'cartpole', 'Task: cartpole | diffdrive.', ('cartpole', 'diffdrive')),
+    LaunchArgument('controller', 'cfc', 'Controller: the shipped model <task>_<controller>.',
+                   CONTROLLERS),
+    LaunchArgument('model', '', 'Model name or .onnx path; overrides task + controller.'),
+    LaunchArgument('params_file', '', 'Controller parameters file (default '
+                   'config/<task>.yaml).'),
+    LaunchArgument('namespace', '', 'Namespace of the nodes and their relative topics.'),
+    LaunchArgument('log_level', 'info', 'Log level of the controller.',
+                   ('debug', 'info', 'warn', 'error', 'fatal')),
+)
+
+SIM_LAUNCH_ARGUMENTS = _CONTROLLER_ARGUMENTS + (
+    LaunchArgument('mode', 'realtime', 'Simulator pacing: realtime | fast | lockstep.', MODES),
+    LaunchArgument('real_time_factor', '1.0', 'realtime mode: sim seconds per wall second.'),
+    LaunchArgument('seed', '0', 'Episode start states, noise and drops.'),
+    LaunchArgument('duration', '0.0', 'Episode length in sim seconds (0: until stopped).'),
+    LaunchArgument('position_noise_std', '0.0', 'Sensor noise on positions (m, rad).'),
+    LaunchArgument('velocity_noise_std', '0.0', 'Sensor noise on velocities (m/s, rad/s).'),
+    LaunchArgument('sensor_latency_s', '0.0', 'Sensor latency (sim s).'),
+    LaunchArgument('drop_probability', '0.0', 'Probability of dropping a sensor message.'),
+)
+
+GAZEBO_LAUNCH_ARGUMENTS = _CONTROLLER_ARGUMENTS + (
+    LaunchArgument('gui', 'true', 'Show the Gazebo GUI (false: server only).',
+                   ('true', 'false')),
+    LaunchArgument('path_seed', '0', 'diff-drive: seed of the path liquid_path publishes.'),
+)
+
+
+def _number(name, value, kind=float):
+    try:
+        number = kind(str(value).strip())
+    except ValueError:
+        raise ValueError(f'{name}:={value} is not a number') from None
+    if isinstance(number, float) and not math.isfinite(number):
+        raise ValueError(f'{name}:={value} is not finite')
+    return number
+
+
+def _bool(name, value):
+    text = str(value).strip().lower()
+    if text in ('true', '1', 'yes', 'on'):
+        return True
+    if text in ('false', '0', 'no', 'off'):
+        return False
+    raise ValueError(f'{name}:={value} is not a boolean')
+
+
+def _controller_arguments(values):
+    """Arguments for launch/controller.launch.py: on sim time, as with any simulator."""
+    task = values.get('task', 'cartpole')
+    get_task(task)
+    return {'task': task, 'controller': values.get('controller', 'cfc'),
+            'model': values.get('model', ''), 'params_file': values.get('params_file', ''),
+            'namespace': values.get('namespace', ''), 'use_sim_time': 'true',
+            'log_level': values.get('log_level', 'info')}
+
+
+@dataclass(frozen=True)
+class NodeLaunch:
+    """Arguments of launch_ros.actions.Node (package liquid_control)."""
+
+    executable: str
+    name: str
+    parameters: dict
+    namespace: str = ''
+
+    def node_kwargs(self):
+        return dict(package=PACKAGE, executable=self.executable, name=self.name,
+                    namespace=self.namespace, parameters=[self.parameters], output='screen',
+                    emulate_tty=True)
+
+
+@dataclass(frozen=True)
+class ModuleLaunch:
+    """A liquid_control node without a console script: `python3 -m <module> --ros-args`."""
+
+    name: str
+    module: str
+    parameters: dict
+    namespace: str = ''
+
+    def cmd(self, python=None):
+        args = python_command(self.module, python) + ros_args(self.parameters)
+        if self.namespace:
+            args += ['-r', f'__ns:=/{self.namespace.strip("/")}']
+        return args
+
+
+@dataclass(frozen=True)
+class SimLaunch:
+    sim: NodeLaunch
+    controller_arguments: dict
+
+    @property
+    def controller_launch_file(self):
+        return package_share() / 'launch' / 'controller.launch.py'
+
+
+def resolve_sim_launch(values):
+    """sim.launch.py arguments (strings) -> what it starts. Raises ValueError."""
+    task = values.get('task', 'cartpole')
+    mode = values.get('mode', 'realtime')
+    params = sim_parameters(
+        task, mode, 'sim', seed=_number('seed', values.get('seed', 0), int),
+        duration=_number('duration', values.get('duration', 0.0)),
+        real_time_factor=_number('real_time_factor', values.get('real_time_factor', 1.0)),
+        **{k: _number(k, values.get(k, 0.0)) for k in (
+            'position_noise_std', 'velocity_noise_std', 'sensor_latency_s',
+            'drop_probability')})
+    return SimLaunch(
+        sim=NodeLaunch('sim_node', 'liquid_sim', params, values.get('namespace', '')),
+        controller_arguments=_controller_arguments(values))
+
+
+
+@dataclass(frozen=True)
+class GazeboLaunch:
+    world: Path
+    bridge_config: Path
+    gz_args: str
+    helpers: tuple               # ModuleLaunch: glue nodes (effort relay, path publisher)
+    controller_arguments: dict
+
+    @property
+    def controller_launch_file(self):
+        return package_share() / 'launch' / 'controller.launch.py'
+
+    def bridge_node_kwargs(self):
+        return dict(package='ros_gz_bridge', executable='parameter_bridge',
+                    name='gz_bridge', parameters=[{'config_file': str(self.bridge_config),
+                                                   'use_sim_time': True}],
+                    output='screen')
+
+
+def resolve_gazebo_launch(values):
+    """gazebo.launch.py arguments (strings) -> what it starts. Raises ValueError."""
+    task = values.get('task', 'cartpole')
+    get_task(task)
+    share = package_share()
+    world = share / 'worlds' / f'{task}.sdf'
+    gui = _bool('gui', values.get('gui', 'true'))
+    namespace = values.get('namespace', '')
+    on_sim_time = {'use_sim_time': True}
+    if task == 'cartpole':
+        helpers = (ModuleLaunch('liquid_effort_relay', 'liquid_control.ros.sim_effort_relay',
+                                on_sim_time, namespace),)
+    else:
+        helpers = (ModuleLaunch('liquid_path', 'liquid_control.ros.sim_path', {
+            **on_sim_time, 'seed': _number('path_seed', values.get('path_seed', 0), int)},
+            namespace),)
+    return GazeboLaunch(
+        world=world, bridge_config=share / 'config' / f'gz_bridge_{task}.yaml',
+        gz_args=f'-r -v 3 {"" if gui else "-s "}{world}', helpers=helpers,
+        controller_arguments=_controller_arguments(values))
