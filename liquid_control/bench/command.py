@@ -1,0 +1,100 @@
+"""`liquid-control bench`: run the benchmarks and the study, write docs/benchmarks.md,
+docs/study.md and their figures (docs/img/*.png).
+
+    liquid-control bench                       everything (what `make bench` runs)
+    liquid-control bench --quick --out /tmp/b  the seconds-long smoke CI runs
+    liquid-control bench --only step_latency   one benchmark; documents re-rendered with the
+                                               other benchmarks' last results
+
+Benchmarks run one after the other, the timing ones first while nothing else of ours runs;
+the study and the seed training then use `--workers` processes (default 2, the core count).
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from . import BENCHMARKS, PERFORMANCE
+
+HELP = 'measure step latency, loop timing, latency, CPU, training cost and the liquid-vs-GRU ' \
+       'study; write docs/benchmarks.md and docs/study.md'
+
+
+def add_arguments(parser):
+    parser.add_argument('--quick', action='store_true',
+                        help='seconds-long smoke of every benchmark (figures not representative)')
+    parser.add_argument('--only', nargs='+', choices=BENCHMARKS, metavar='NAME',
+                        help=f'run only these ({", ".join(BENCHMARKS)}); the documents use the '
+                             'last results of the others')
+    parser.add_argument('--skip', nargs='+', choices=BENCHMARKS, metavar='NAME', default=[],
+                        help='run all but these')
+    parser.add_argument('--out', default=None,
+                        help='folder for benchmarks.md, study.md and img/ (default: docs/ of the '
+                             'source tree)')
+    parser.add_argument('--results', default=None,
+                        help='folder for the raw JSON results (default: runs/bench, or '
+                             '<out>/results with --out)')
+    parser.add_argument('--models', default=None,
+                        help='folder of the shipped models (default: models/ of the source tree)')
+    parser.add_argument('--workers', type=int, default=2,
+                        help='processes for the study and seed training (default 2)')
+
+
+def run(args):
+    from .common import REPO, Context, load_result, save_result
+
+    out = Path(args.out) if args.out else REPO / 'docs'
+    results_dir = Path(args.results) if args.results else (
+        out / 'results' if args.out else REPO / 'runs' / 'bench')
+    ctx = Context(quick=args.quick, out_dir=out, results_dir=results_dir,
+                  models_dir=Path(args.models) if args.models else REPO / 'models',
+                  workers=max(1, args.workers), log=_log)
+    selected = [b for b in (args.only or BENCHMARKS) if b not in args.skip]
+    _log(f'bench: {", ".join(selected)}{" (quick)" if ctx.quick else ""}; results in '
+         f'{ctx.results_dir}, documents in {ctx.out_dir}')
+    if not args.only:
+        # A full run starts from scratch: a benchmark that fails leaves no stale figures.
+        for name in selected:
+            (ctx.results_dir / f'{name}.json').unlink(missing_ok=True)
+    failed = []
+    for name in selected:
+        started = time.perf_counter()
+        try:
+            module = importlib.import_module(f'{__package__}.{name}')
+            save_result(ctx, name, module.run(ctx))
+            _log(f'bench: {name} done in {time.perf_counter() - started:.0f} s')
+        except Exception:
+            failed.append(name)
+            _log(f'bench: {name} FAILED\n{traceback.format_exc()}')
+    results = {name: load_result(ctx, name) for name in BENCHMARKS}
+    from .report import benchmarks_md
+    from .study_report import study_md
+    written = []
+    if any(results[n] for n in PERFORMANCE):
+        written.append(benchmarks_md(results, ctx.out_dir))
+    if results['study']:
+        written.append(study_md(results['study'], results['seeds'], ctx.out_dir))
+    for path in written:
+        _log(f'bench: wrote {path}')
+    if failed:
+        _log(f'bench: failed: {", ".join(failed)}')
+        return 1
+    return 0
+
+
+def _log(message):
+    print(message, flush=True)
+
+
+def main(argv=None):
+    import argparse
+    parser = argparse.ArgumentParser(prog='liquid-control bench', description=HELP)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""CPU share (% of one core) and memory of the controller node process.
+
+controller_node (the CfC cart-pole controller) runs in its own process with JointState
+traffic at the control rate from this process; its rate and busy-wait are set between
+windows through its parameters, as `ros2 param set` would. CPU = (utime + stime) of the node
+process over each window / wall time, from /proc/<pid>/stat; memory = VmRSS at the end of the
+window and VmHWM (peak) from /proc/<pid>/status. Each rate is measured with the loop's
+default busy-wait (500 us of spinning before each deadline, the price of its timing) and with
+busy_wait_us 0 (sleep only), to show what that spinning costs.
+"""
+from __future__ import annotations
+
+import time
+
+from .common import ros_environment
+from .ros_harness import NodeProcess, ProcSampler, Traffic
+
+RATES_HZ = (100.0, 1000.0)
+BUSY_WAITS_US = (500, 0)
+SETTLE_S = 1.0
+
+
+def run(ctx):
+    seconds = 1.0 if ctx.quick else 10.0
+    busy_waits = BUSY_WAITS_US[:1] if ctx.quick else BUSY_WAITS_US
+    model, source = ctx.model('cartpole', 'cfc')
+    env = ros_environment()
+    rows = []
+    traffic = Traffic(env)
+    try:
+        first = RATES_HZ[0]
+        with NodeProcess(model, first, env, ctx.scratch / 'cpu_node.log',
+                         busy_wait_us=busy_waits[0]) as node:
+            if not traffic.wait_matched(node=node):
+                raise RuntimeError(f'controller_node did not come up:\n{node.output()}')
+            sampler = ProcSampler(node.pid)
+            for busy_wait_us in busy_waits:
+                for rate in RATES_HZ:
+                    traffic.set_node_parameters(control_rate_hz=float(rate),
+                                                busy_wait_us=int(busy_wait_us))
+                    traffic.run(SETTLE_S, 1.0 / rate)
+                    cpu0, wall0 = sampler.cpu_seconds(), time.monotonic()
+                    traffic.run(seconds, 1.0 / rate)
+                    cpu1, wall1 = sampler.cpu_seconds(), time.monotonic()
+                    memory = sampler.memory_kib()
+                    row = {'rate_hz': rate, 'busy_wait_us': busy_wait_us,
+                           'seconds': wall1 - wall0,
+                           'cpu_percent': 100.0 * (cpu1 - cpu0) / (wall1 - wall0),
+                           'rss_mib': memory['VmRSS'] / 1024.0,
+                           'peak_rss_mib': memory['VmHWM'] / 1024.0,
+                           'threads': memory.get('Threads')}
+                    rows.append(row)
+                    ctx.log(f'  cpu/memory at {rate:g} Hz, busy_wait_us {busy_wait_us}: '
+                            f'{row["cpu_percent"]:.0f}% of a core, RSS {row["rss_mib"]:.0f} MiB')
+            if not node.alive():
+                raise RuntimeError(f'controller_node exited:\n{node.output()}')
+    finally:
+        traffic.close()
+    # /proc's CPU times tick at 1/CLK_TCK (10 ms): over a window that is the resolution.
+    return {'model_source': source, 'model': str(model), 'rows': rows,
+            'resolution_percent': 100.0 * 0.01 / seconds}

@@ -1,0 +1,88 @@
+"""End-to-end latency: a sensor message published in one process -> the command the
+controller node (another process) computes from it, received back over DDS, at 500 Hz.
+
+The node runs an echo copy of the CfC controller (ros_harness.echo_model: full model cost,
+command = the message's sequence number), so every command names the message it came from.
+Latency = DDS receive timestamp of the first command carrying a message's number minus the
+time just before that message was published (both CLOCK_REALTIME, one host).
+
+The node is a fixed-rate loop: a message waits for the next tick, anywhere from 0 to one
+period (2 ms). The publisher runs at 500 Hz x (1 + 1/N), so its phase against the node's
+ticks sweeps the whole period evenly during the run. Two figures come out of the one run:
+  unsynchronised  every message: what a sensor free-running beside the loop sees
+  phase-aligned   the messages in the best 1/PHASE_BINS of the period (published just before
+                  a tick): the reaction of the pipeline itself (DDS in, take, step, publish,
+                  DDS out), as a sensor synchronised to the control loop would see it
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .common import percentiles, ros_environment
+from .ros_harness import NodeProcess, Traffic, echo_model, latencies
+
+RATE_HZ = 500.0
+PHASE_BINS = 20
+
+
+def phase_analysis(published, e2e_ns, period_ns, bins=PHASE_BINS):
+    """Median e2e per phase bin (phase of the publish time modulo the node's period), and the
+    e2e samples of the best bin."""
+    mono = np.array([p[2] for p in published], dtype=np.int64)
+    phase = (mono % period_ns) / period_ns
+    idx = np.minimum((phase * bins).astype(int), bins - 1)
+    ok = np.isfinite(e2e_ns)
+    medians = np.full(bins, np.nan)
+    counts = np.zeros(bins, dtype=int)
+    for b in range(bins):
+        sel = ok & (idx == b)
+        counts[b] = int(sel.sum())
+        if counts[b]:
+            medians[b] = float(np.median(e2e_ns[sel]))
+    best = int(np.nanargmin(medians)) if np.isfinite(medians).any() else 0
+    return medians, counts, best, e2e_ns[ok & (idx == best)]
+
+
+def run(ctx):
+    seconds = 2.0 if ctx.quick else 24.0
+    sweeps = 1 if ctx.quick else 3
+    messages = int(seconds * RATE_HZ)
+    # After `messages / sweeps` messages the publisher has gained exactly one node period.
+    publish_period = (1.0 / RATE_HZ) * (1.0 - sweeps / messages)
+    src, source = ctx.model('cartpole', 'cfc')
+    model = echo_model(src, ctx.scratch / 'cartpole_cfc_echo.onnx')
+    env = ros_environment()
+    ctx.log(f'e2e latency: controller_node at {RATE_HZ:g} Hz ({source} CfC, echo), '
+            f'{messages} sensor messages over {seconds:g} s')
+    traffic = Traffic(env)
+    try:
+        with NodeProcess(model, RATE_HZ, env, ctx.scratch / 'e2e_node.log') as node:
+            if not traffic.wait_matched(node=node):
+                raise RuntimeError(f'controller_node did not come up:\n{node.output()}')
+            traffic.run(1.0, 1.0 / RATE_HZ)                     # warm-up, not recorded
+            traffic.run(seconds, publish_period, record=True)
+    finally:
+        traffic.close()
+    e2e, unmatched = latencies(traffic.published, traffic.commands)
+    period_ns = int(1e9 / RATE_HZ)
+    medians, counts, best, aligned = phase_analysis(traffic.published, e2e, period_ns)
+    ok = np.isfinite(e2e)
+    if not ok.any():
+        raise RuntimeError('no command could be matched to a sensor message')
+    result = {
+        'rate_hz': RATE_HZ, 'seconds': seconds, 'model_source': source,
+        'messages': len(traffic.published), 'commands': len(traffic.commands),
+        'answered': int(ok.sum()), 'superseded': int((~ok).sum()),
+        'unmatched_commands': unmatched,
+        'unsynchronised_us': dict(percentiles(e2e[ok] / 1e3, (1, 50, 99)),
+                                  max=float(np.nanmax(e2e) / 1e3)),
+        'aligned_us': percentiles(aligned / 1e3, (1, 50, 99)),
+        'phase_bins': PHASE_BINS, 'best_bin': best,
+        'bin_median_us': (medians / 1e3).tolist(), 'bin_counts': counts.tolist(),
+        'samples_us': (e2e[ok] / 1e3).tolist() if not ctx.quick else [],
+    }
+    ctx.log(f'  unsynchronised p50 {result["unsynchronised_us"]["p50"]:.0f} us, p99 '
+            f'{result["unsynchronised_us"]["p99"]:.0f} us; phase-aligned p50 '
+            f'{result["aligned_us"]["p50"]:.0f} us, p99 {result["aligned_us"]["p99"]:.0f} us '
+            f'({result["answered"]}/{result["messages"]} messages answered)')
+    return result
