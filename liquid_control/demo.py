@@ -62,6 +62,19 @@ def _physics(items):
     return out
 
 
+def _model_problem(task, controller, model):
+    """Why the controller's model cannot be loaded (found the way the node finds it), or
+    ''."""
+    from .runtime import ModelContractError, resolve_model
+    spec = model or f'{task}_{controller}'
+    try:
+        resolve_model(spec)
+    except ModelContractError as exc:
+        return (f'{exc}. The shipped models come from `make models`; give another with '
+                f'--model PATH, or run the task\'s expert with --controller expert.')
+    return ''
+
+
 class Progress:
     """One status line, rewritten in place on a terminal; a line per 5 s otherwise."""
 
@@ -120,6 +133,11 @@ def run(args):
     from .recording.plot import plot_run
     from .ros.sim_session import ProcessFailed, SimSession, private_domain_id
 
+    if args.controller != 'expert':
+        problem = _model_problem(args.task, args.controller, args.model)
+        if problem:
+            print(f'liquid-control demo: {problem}', file=sys.stderr)
+            return 2
     stamp = datetime.now().strftime('%Y%m%d-%H%M%S')
     run_dir = Path(args.runs_dir) / stamp
     suffix = 1
