@@ -55,8 +55,8 @@ def _study_cells(ctx, episodes):
 
 
 def run(ctx, archs=SEED_ARCHS, seeds=EXTRA_SEEDS, tasks=TASKS):
-    episodes = 3 if ctx.quick else EPISODES
-    duration = 1.0 if ctx.quick else None
+    episodes = 2 if ctx.quick else EPISODES
+    duration = 0.5 if ctx.quick else None
     if ctx.quick:
         archs, seeds, tasks = archs[:1], seeds[:1], tasks[:1]
     os.environ.setdefault('TQDM_DISABLE', '1')     # inherited by the worker processes

@@ -183,8 +183,8 @@ def _cost(job):
 
 
 def run(ctx, archs=ARCHS, tasks=TASKS):
-    episodes = 3 if ctx.quick else EPISODES
-    duration = 1.0 if ctx.quick else None
+    episodes = 2 if ctx.quick else EPISODES
+    duration = 0.5 if ctx.quick else None
     plan, info = [], {}
     for task in tasks:
         models = controllers(ctx, task, archs)
