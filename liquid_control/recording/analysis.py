@@ -115,7 +115,8 @@ def load_run(bag_path, task):
     # Commands are placed in time by the last /clock recorded before them; as they come
     # from another process than /clock, that is within one publish period.
     command_all = command
-    start = _float(final.get('episode_start'))
+    # (Only once an episode has started: until then the start moves with the clock.)
+    start = _float(final.get('episode_start')) if final.get('running') == 'true' else math.nan
     end = start + _float(final.get('episode_time')) if final.get('finished') == 'true' \
         else math.inf
     if math.isfinite(start):
