@@ -91,3 +91,22 @@ def test_graph_interface(tmp_path):
     assert [o.name for o in model.graph.output] == list(c.OUTPUT_NAMES)
     props = {p.key: p.value for p in model.metadata_props}
     assert json.loads(props[c.KEY_OBS_NAMES]) == list(DIFFDRIVE.obs_names)
+
+
+@pytest.mark.parametrize('arch', ARCHS)
+def test_folded_graph_is_smaller_and_equal(tmp_path, arch):
+    """The deployment form has fewer nodes than the training module and steps the same."""
+    import onnx
+    policy = _policy(CARTPOLE, arch)
+    folded = export_policy(policy, tmp_path / 'folded.onnx')
+    plain = export_policy(policy, tmp_path / 'plain.onnx', fold=False)
+
+    def nodes(name):
+        graph = onnx.load(str(tmp_path / name)).graph
+        return sum(n.op_type != 'Constant' for n in graph.node)
+
+    assert nodes('folded.onnx') < nodes('plain.onnx')
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        obs, dt = rng.normal(0, 2, CARTPOLE.n_obs), rng.uniform(0.005, 0.05)
+        assert np.abs(folded.step(obs, dt) - plain.step(obs, dt)).max() <= PARITY_TOL

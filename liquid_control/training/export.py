@@ -1,5 +1,7 @@
 """Export a Policy to an ONNX file that satisfies the model contract (runtime/contract.py).
 
+What is exported is the policy's deployment form (training/deploy.py): the same function with
+constants folded, about half the graph nodes of the module as trained.
 Exporter: torch's TorchScript-based exporter (`dynamo=False`), opset 17, for every arch.
 Measured with torch 2.13: it writes each weight once as a named initializer (the dynamo
 exporter copies LTC weights into unnamed constants once per ODE unfold, a 6x larger file)
@@ -17,6 +19,7 @@ import onnx
 import torch
 
 from liquid_control.nets import count_params
+from liquid_control.training.deploy import deploy_form
 from liquid_control.runtime import contract as c
 from liquid_control.runtime import load_controller
 from liquid_control.runtime.contract import ModelMetadata
@@ -56,17 +59,21 @@ def metadata_for(policy, seed, commit=None):
         n_params=count_params(policy))
 
 
-def export_policy(policy, path, seed=0, commit=None):
-    """Write `policy` to `path` as a contract ONNX model; return the loaded ControllerSession."""
+def export_policy(policy, path, seed=0, commit=None, fold=True):
+    """Write `policy` to `path` as a contract ONNX model; return the loaded ControllerSession.
+
+    fold=False exports the training module as it is (a larger, slower graph; for comparison).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     policy = policy.eval()
     spec = policy.spec
     example = (torch.zeros(1, spec.n_obs), policy.initial_state(1),
                torch.full((1, 1), spec.nominal_dt))
+    module = deploy_form(policy) if fold else policy
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter('ignore')  # TorchScript tracer chatter about python scalars
-        torch.onnx.export(policy, example, str(path), dynamo=False, opset_version=OPSET,
+        torch.onnx.export(module, example, str(path), dynamo=False, opset_version=OPSET,
                           input_names=list(c.INPUT_NAMES), output_names=list(c.OUTPUT_NAMES),
                           do_constant_folding=True)
     model = onnx.load(str(path))
