@@ -157,8 +157,8 @@ def run(args):
                          seed=args.seed, controller_clock=clock, sim_params=sim_params,
                          domain_id=args.domain_id if args.domain_id is not None
                          else private_domain_id())
-    what = args.model or (f'{args.task}_{args.controller}' if args.controller != 'expert'
-                          else f'{args.task} expert')
+    what = Path(args.model).stem if args.model else (
+        f'{args.task}_{args.controller}' if args.controller != 'expert' else f'{args.task} expert')
     print(f'liquid-control demo: {what} on {args.task}, {args.duration:g} s in {args.mode} mode '
           f'(controller on the {session.controller_clock} clock), ROS_DOMAIN_ID '
           f'{session.domain_id} (localhost only)')

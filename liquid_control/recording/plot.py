@@ -7,7 +7,11 @@ from ..tasks.spec import get_task
 
 
 def _wrap(angle):
-    return (angle + np.pi) % (2 * np.pi) - np.pi
+    """Wrapped to [-pi, pi), with NaN where it jumps so the line breaks instead of
+    crossing the plot."""
+    wrapped = (np.asarray(angle, dtype=np.float64) + np.pi) % (2 * np.pi) - np.pi
+    jumps = np.flatnonzero(np.abs(np.diff(wrapped)) > np.pi)
+    return np.insert(wrapped, jumps + 1, np.nan), jumps + 1
 
 
 def _relative(run):
@@ -32,7 +36,9 @@ def plot_run(run, path, title=''):
         axes[0].plot(ts, s[:, 1], label='cart velocity (m/s)', alpha=0.7)
         axes[0].axhline(2.4, color='grey', ls=':', lw=1)
         axes[0].axhline(-2.4, color='grey', ls=':', lw=1, label='rail ends')
-        axes[1].plot(ts, _wrap(s[:, 2]), label='pole angle, 0 = upright (rad)')
+        angle, breaks = _wrap(s[:, 2])
+        axes[1].plot(np.insert(ts, breaks, ts[np.minimum(breaks, len(ts) - 1)]), angle,
+                     label='pole angle, 0 = upright (rad)')
         axes[1].axhspan(-0.2, 0.2, color='green', alpha=0.1, label='upright (|angle| < 0.2)')
         axes[1].set_ylim(-np.pi - 0.2, np.pi + 0.2)
         axes[2].plot(ts, s[:, 3], label='pole angular velocity (rad/s)', color='tab:purple')
