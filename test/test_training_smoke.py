@@ -98,8 +98,8 @@ def test_same_seed_same_weights(tmp_path):
 def test_toy_task_is_learnable(tmp_path):
     """A few seconds of real training: the learner tracks the expert in closed loop."""
     report = train('toy', 'gru', seed=0, out_dir=tmp_path, sim=TOY_SIM, hidden=16,
-                   log=lambda *_: None, expert_episodes=16, bc_passes=15, dagger_rounds=1,
-                   dagger_episodes=8, dagger_passes=5, lanes=16, batch=8, chunk=25,
+                   log=lambda *_: None, expert_episodes=16, bc_batches=30, dagger_rounds=1,
+                   dagger_episodes=8, dagger_batches=10, lanes=16, batch=8, chunk=25,
                    eval_episodes=10, threads=1)
     assert report['eval']['success_rate'] >= 0.7
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 
 def pad(episodes, index):
@@ -41,41 +42,42 @@ class Trainer:
         for group in self.opt.param_groups:
             group['lr'] = lr
 
-    def pass_over(self, episodes, rng, max_steps=None):
-        """One shuffled pass over the episodes (or until max_steps chunks); mean loss."""
-        order = rng.permutation(len(episodes))
+    def fit(self, episodes, batches, rng, desc='train'):
+        """`batches` gradient batches, each of `batch` episodes drawn at random from all
+        gathered so far; one optimiser step per chunk. Returns the mean loss."""
         losses = []
         self.policy.train()
         try:
-            self._pass(episodes, order, rng, max_steps, losses)
+            for _ in tqdm(range(batches), desc=desc, unit='batch', leave=False):
+                index = rng.choice(len(episodes), min(self.batch, len(episodes)), replace=False)
+                losses += self._episodes(episodes, index, rng)
         finally:
             self.policy.eval()
         return float(np.mean(losses)) if losses else float('nan')
 
-    def _pass(self, episodes, order, rng, max_steps, losses):
+    def _episodes(self, episodes, index, rng):
         policy = self.policy
-        for first in range(0, len(order), self.batch):
-            obs, dt, target, mask = pad(episodes, order[first:first + self.batch])
-            if self.obs_noise is not None:  # fresh noise each pass: augmentation
-                obs = obs + torch.from_numpy(
-                    rng.normal(0.0, 1.0, obs.shape).astype(np.float32)) * self.obs_noise
-            target = policy.unit_action(target)
-            state = policy.initial_state(obs.shape[0])
-            for t0 in range(0, obs.shape[1], self.chunk):
-                sl = slice(t0, t0 + self.chunk)
-                m = mask[:, sl]
-                if m.sum() == 0:
-                    break
-                action, state = policy.unroll(obs[:, sl], dt[:, sl], state)
-                err = (policy.unit_action(action) - target[:, sl]) ** 2
-                loss = (err * m).sum() / (m.sum() * err.shape[-1])
-                self.opt.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(policy.parameters(), self.grad_clip)
-                self.opt.step()
-                policy.constrain()
-                state = state.detach()
-                losses.append(loss.item())
-                self.steps += 1
-                if max_steps is not None and len(losses) >= max_steps:
-                    return
+        obs, dt, target, mask = pad(episodes, index)
+        if self.obs_noise is not None:  # fresh noise each time: augmentation
+            obs = obs + torch.from_numpy(
+                rng.normal(0.0, 1.0, obs.shape).astype(np.float32)) * self.obs_noise
+        target = policy.unit_action(target)
+        state = policy.initial_state(obs.shape[0])
+        losses = []
+        for t0 in range(0, obs.shape[1], self.chunk):
+            sl = slice(t0, t0 + self.chunk)
+            m = mask[:, sl]
+            if m.sum() == 0:
+                break
+            action, state = policy.unroll(obs[:, sl], dt[:, sl], state)
+            err = (policy.unit_action(action) - target[:, sl]) ** 2
+            loss = (err * m).sum() / (m.sum() * err.shape[-1])
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(policy.parameters(), self.grad_clip)
+            self.opt.step()
+            policy.constrain()
+            state = state.detach()
+            losses.append(loss.item())
+            self.steps += 1
+        return losses

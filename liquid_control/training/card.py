@@ -17,6 +17,8 @@ def _means(summary):
 def write_card(path, *, session, report):
     m = session.metadata
     r = report
+    horizon = (f'{r["episode_seconds"]:g} s each' if r['episode_seconds']
+               else "each to the task's time limit")
     lines = [
         f'# {m.task}_{m.arch}',
         '',
@@ -30,11 +32,12 @@ def write_card(path, *, session, report):
         f'ticks in total; {r["grad_steps"]} gradient steps (TBPTT, {r["chunk"]}-tick chunks); '
         f'control period jittered +-{100 * r["dt_jitter"]:.0f}% around nominal, observation '
         f'noise {r["obs_noise"]} x obs_scale; final loss {r["final_loss"]:.4g}',
-        f'- training wall time: {r["train_seconds"]:.0f} s on {r["threads"]} CPU thread(s); '
+        f'- training wall time: {r["train_seconds"]:.0f} s ({r["train_cpu_seconds"]:.0f} s of CPU) '
+        f'on {r["threads"]} thread(s) of a shared 2-core machine; '
         f'seed {m.seed}; source commit `{m.source_commit}`',
         '',
-        f'## Closed-loop evaluation ({r["eval"]["episodes"]} episodes of '
-        f'{r["episode_seconds"]:g} s, same seeds for model and expert, nominal rate)',
+        f'## Closed-loop evaluation ({r["eval"]["episodes"]} episodes, {horizon}, '
+        'same start states for model and expert, nominal rate)',
         '',
         '| controller | success | tracking error, return |',
         '| --- | --- | --- |',

@@ -38,6 +38,7 @@ def collect(envs, experts, policy, rng, duration, beta=1.0, dt_jitter=0.5, obs_n
     """Run len(envs) episodes in lockstep; return their Episodes.
 
     envs/experts: paired lists (fresh episodes are started here with `env.reset(rng)`).
+    duration: seconds, or None for each episode's own env.time_limit (set by its reset).
     policy: a nets.Policy, or None when beta == 1. obs_noise: per-observation std (or None).
     """
     spec = envs[0].spec
@@ -49,6 +50,7 @@ def collect(envs, experts, policy, rng, duration, beta=1.0, dt_jitter=0.5, obs_n
         if hasattr(expert, 'bind'):
             expert.bind(env)
     n = len(envs)
+    limits = np.array([env.time_limit if duration is None else duration for env in envs])
     live = np.ones(n, bool)
     elapsed = np.zeros(n)
     dt = np.full(n, nominal)
@@ -74,7 +76,7 @@ def collect(envs, experts, policy, rng, duration, beta=1.0, dt_jitter=0.5, obs_n
             envs[i].apply(applied[i])
             dt[i] = envs[i].advance(step_dt[i])
             elapsed[i] += dt[i]
-            if envs[i].done() or elapsed[i] >= duration - 1e-9:
+            if envs[i].done() or elapsed[i] >= limits[i] - 1e-9:
                 live[i] = False
         if progress is not None:
             progress.update(int(live.sum()))

@@ -10,7 +10,7 @@ class SimTask:
     spec: object                  # tasks.spec.TaskSpec
     make_env: Callable            # () -> env (reset/observe/apply/advance/done/metrics)
     make_expert: Callable         # () -> expert (reset/act, optionally bind(env))
-    episode_seconds: float        # training and evaluation horizon
+    episode_seconds: float | None  # horizon; None = each episode's env.time_limit
 
 
 def sim_task(name):
@@ -18,9 +18,9 @@ def sim_task(name):
     if name == 'cartpole':
         from liquid_control.sim.cartpole import CartPoleEnv
         from liquid_control.sim.experts import CartPoleExpert
-        return SimTask(CartPoleEnv.spec, CartPoleEnv, CartPoleExpert, CartPoleEnv.time_limit)
+        return SimTask(CartPoleEnv.spec, CartPoleEnv, CartPoleExpert, None)
     if name == 'diffdrive':
         from liquid_control.sim.diffdrive import DiffDriveEnv
         from liquid_control.sim.experts import DiffDriveExpert
-        return SimTask(DiffDriveEnv.spec, DiffDriveEnv, DiffDriveExpert, DiffDriveEnv.time_limit)
+        return SimTask(DiffDriveEnv.spec, DiffDriveEnv, DiffDriveExpert, None)
     raise ValueError(f'unknown task {name!r}; known: cartpole, diffdrive')
