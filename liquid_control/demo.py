@@ -29,11 +29,13 @@ def add_arguments(parser):
                         help='ONNX file (or model name) to run instead of the shipped one')
     parser.add_argument('--duration', type=float, default=30.0,
                         help='episode length in seconds of sim time (default 30)')
-    parser.add_argument('--mode', choices=('realtime', 'fast', 'lockstep'), default='realtime',
-                        help='simulator pacing (default realtime)')
+    parser.add_argument('--mode', choices=('realtime', 'lockstep'), default='realtime',
+                        help='realtime (default), or lockstep: deterministic, as fast as the '
+                        'controller answers (sim_node\'s `fast` mode does not wait for a '
+                        'controller, so it is not offered for a closed loop)')
     parser.add_argument('--clock', choices=('wall', 'sim'), default=None,
                         help='controller loop clock: wall (default in realtime: its own '
-                        'real-time loop) or sim (use_sim_time; always in fast/lockstep)')
+                        'real-time loop) or sim (use_sim_time; always in lockstep)')
     parser.add_argument('--seed', type=int, default=0, help='episode start state and noise')
     parser.add_argument('--noise', type=float, default=0.0, metavar='STD',
                         help='sensor noise std on positions (m, rad); velocities get 5x')
