@@ -140,6 +140,13 @@ def test_same_seed_same_run_and_reset_keeps_the_clock_running():
     assert not np.array_equal(a.env.observe(), core(seed=3).env.observe())
 
 
+def test_reset_can_restart_the_clock():
+    c = core(wait_for_controller=False)
+    step(c, 5)
+    c.reset(restart_clock=True)
+    assert c.clock_ns == 0 and c.episode_start_ns == 0 and c.episode == 1
+
+
 def test_physics_changes_change_the_dynamics():
     assert set(physics_defaults('cartpole')) >= {'pole_mass_scale', 'pole_length_scale'}
     periods = []

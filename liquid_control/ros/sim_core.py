@@ -143,8 +143,11 @@ class SimCore:
         self.config.physics = dict(physics)
         self.physics_dt_ns = int(round(env.physics_dt * NS))
 
-    def reset(self):
-        """Start a new episode at the current clock (the clock does not jump)."""
+    def reset(self, restart_clock=False):
+        """Start a new episode at the current clock, or with restart_clock at time 0 (as a
+        Gazebo world reset does: /clock jumps backwards)."""
+        if restart_clock:
+            self.clock_ns = 0
         self.env.reset(self._episode_rng)
         self.episode += 1
         self.episode_start_ns = self.clock_ns

@@ -103,6 +103,8 @@ PARAMETERS = {
     'paused': (False, 'Pause the simulation: the clock and the physics stop; the latest sensor '
                'messages and /clock are republished every 0.1 s of wall time; commands are '
                'still received. `ros2 param set /liquid_sim paused false` resumes.', True),
+    'reset_clock': (False, 'A reset restarts /clock at 0 (as a Gazebo world reset does) instead '
+                    'of continuing it.', True),
     'wait_for_controller': (True, 'Keep the physics paused (the clock runs) until the first '
                             'valid command starts the episode.', False),
     'run_duration_s': (0.0, 'Stop advancing after this much episode sim time and report '
@@ -283,10 +285,12 @@ class SimNode(Node):
                     return SetParametersResult(successful=False,
                                                reason=f'{param.name} must be a number > 0')
                 changes[param.name] = float(value)
-            elif param.name == 'paused':
+            elif param.name in ('paused', 'reset_clock'):
                 if param.type_ != Parameter.Type.BOOL:
-                    return SetParametersResult(successful=False, reason='paused is a bool')
-                changes[param.name] = bool(value)
+                    return SetParametersResult(successful=False,
+                                               reason=f'{param.name} is a bool')
+                if param.name == 'paused':
+                    changes[param.name] = bool(value)
             elif param.name in SimConfig.__dataclass_fields__ or param.name in (
                     'real_time_factor', 'lockstep_timeout_s'):
                 if param.type_ not in (Parameter.Type.DOUBLE, Parameter.Type.INTEGER):
@@ -355,7 +359,7 @@ class SimNode(Node):
                     self.core.rebuild(dict(self.config.physics))
                 except ValueError as exc:
                     self.get_logger().error(f'physics change refused: {exc}')
-            self.core.reset()
+            self.core.reset(restart_clock=bool(self.get_parameter('reset_clock').value))
             self.inbox.take()   # a command computed for the old episode is not applied
             self.counts['resets'] += 1
             self._reset_done.notify_all()
