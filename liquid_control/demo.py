@@ -92,7 +92,12 @@ class Progress:
     def line(self):
         live = self.session.live
         sim = live.sim_status
-        episode_t = float(sim.get('episode_time', 0.0) or 0.0)
+        # The live clock against the episode start the simulator reports (1 Hz).
+        episode_t = 0.0
+        if sim.get('running') == 'true':
+            episode_t = max(live.sim_time - float(sim.get('episode_start', live.sim_time)), 0.0)
+            if sim.get('finished') == 'true':
+                episode_t = float(sim.get('episode_time', episode_t))
         frac = min(episode_t / self.duration, 1.0) if self.duration > 0 else 0.0
         bar = '#' * int(frac * 20) + '.' * (20 - int(frac * 20))
         if not live.commands:
