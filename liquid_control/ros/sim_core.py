@@ -274,9 +274,9 @@ class SimCore:
         v, omega = (float(v) for v in env.twist())
         px, py, pyaw = self._noise([x, y, yaw], cfg.position_noise_std)
         pv, pomega = self._noise([v, omega], cfg.velocity_noise_std)
-        samples = [OdomSample(stamp, float(px), float(py), float(math.remainder(pyaw, 2 * math.pi)),
-                              float(pv), float(pomega), cfg.position_noise_std ** 2,
-                              cfg.velocity_noise_std ** 2)]
+        yaw = float(math.remainder(pyaw, 2 * math.pi))
+        samples = [OdomSample(stamp, float(px), float(py), yaw, float(pv), float(pomega),
+                              cfg.position_noise_std ** 2, cfg.velocity_noise_std ** 2)]
         wheels = self.wheel_states()
         if wheels is not None:
             positions, velocities = wheels

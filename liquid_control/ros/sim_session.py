@@ -122,9 +122,11 @@ class SimSession:
             controller_clock = 'wall' if mode == 'realtime' and controller != sl.EXPERT \
                 else 'sim'
         self.controller_clock = controller_clock
-        # Paused until every process has matched the others (see `start`).
+        # Paused until every process has matched the others (see `start`); the run ends
+        # when the task ends the episode.
+        extra = {'paused': True, 'end_on_done': True, **(sim_params or {})}
         self.sim_params = sl.sim_parameters(task, mode, controller_clock, seed, duration,
-                                            **{'paused': True, 'end_on_done': True, **(sim_params or {})})
+                                            **extra)
         use_sim_time = controller_clock == 'sim'
         if controller == sl.EXPERT:
             self.controller_params = sl.expert_parameters(task, use_sim_time)
