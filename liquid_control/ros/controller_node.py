@@ -279,7 +279,7 @@ class ControllerNode(LifecycleNode):
         meta = bound.metadata
         log.info(f'configured: model {bound.name} ({meta.arch}, task {meta.task}, '
                  f'{bound.path}, sha256 {bound.sha256[:12]}); observations '
-                 f'{", ".join(s.config.topic for s in layout.sources)} -> '
+                 f'{", ".join(sub.topic_name for sub in self._subscriptions_owned)} -> '
                  f'{self._cmd_pub.topic_name} at {config.control_rate_hz:g} Hz '
                  f'({"sim time" if self._uses_sim_time else "wall clock"})')
         return SUCCESS
@@ -314,7 +314,10 @@ class ControllerNode(LifecycleNode):
     def on_shutdown(self, state):
         self._stop_loop()
         if self.publish_safe_command():
-            self._cmd_pub.wait_for_all_acked(Duration(seconds=SAFE_COMMAND_ACK_TIMEOUT_S))
+            acked = self._cmd_pub.wait_for_all_acked(
+                Duration(seconds=SAFE_COMMAND_ACK_TIMEOUT_S))
+            self.get_logger().info('shutting down: safe command published'
+                                   + ('' if acked else ' (not acknowledged by every subscriber)'))
         self._release()
         self.finalized.set()
         return super().on_shutdown(state)

@@ -1,0 +1,25 @@
+"""Start liquid_controller with a shipped or given model.
+
+    ros2 launch liquid_control controller.launch.py task:=cartpole controller:=cfc
+    ros2 launch liquid_control controller.launch.py model:=/path/to/model.onnx params_file:=my.yaml
+
+Arguments: task, controller (cfc | ltc | ncp | gru), model, params_file, use_sim_time,
+namespace, autostart, log_level (see `ros2 launch liquid_control controller.launch.py -s`).
+What they select is decided in liquid_control.ros.launch_args; this file only wires it up.
+"""
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch_ros.actions import Node
+
+from liquid_control.ros.launch_args import LAUNCH_ARGUMENTS, resolve_from_context
+
+
+def controller_node(context):
+    return [Node(**resolve_from_context(context).node_kwargs())]
+
+
+def generate_launch_description():
+    arguments = [DeclareLaunchArgument(a.name, default_value=a.default, description=a.description,
+                                       choices=list(a.choices) or None)
+                 for a in LAUNCH_ARGUMENTS]
+    return LaunchDescription(arguments + [OpaqueFunction(function=controller_node)])
