@@ -194,6 +194,28 @@ def test_odometry_fields():
         make_extractor(cfg.ODOMETRY, ['cross_track_error'])
 
 
+@pytest.mark.parametrize('q,match', [((0.0, 0.0, 1.0, math.inf), 'non-finite orientation'),
+                                     ((math.nan, 0.0, 0.0, 1.0), 'non-finite orientation'),
+                                     ((0.0, 0.0, 0.0, 0.0), 'zero orientation')])
+def test_orientation_must_be_a_finite_nonzero_quaternion(q, match):
+    msg = odometry()
+    o = msg.pose.pose.orientation
+    o.x, o.y, o.z, o.w = q
+    with pytest.raises(Rejected, match=match):
+        make_extractor(cfg.ODOMETRY, ['yaw'])(msg)
+    src = path_source()
+    src.on_path(straight_path())
+    src.on_message(msg)
+    assert src.rejected == 1 and src.latest is None
+
+
+def test_unnormalised_quaternion_gives_the_same_yaw():
+    msg = odometry(yaw=0.5)
+    o = msg.pose.pose.orientation
+    o.z, o.w = 3 * o.z, 3 * o.w
+    assert make_extractor(cfg.ODOMETRY, ['yaw'])(msg)[0] == pytest.approx(0.5)
+
+
 def test_float64_array_by_index():
     ex = make_extractor(cfg.FLOAT64_ARRAY, ['data.2', 'data.0'])
     np.testing.assert_array_equal(ex(Float64MultiArray(data=[1.0, 2.0, 3.0])), [3.0, 1.0])

@@ -58,6 +58,18 @@ def quaternion_to_euler(x, y, z, w):
     return math.atan2(sinr, cosr), pitch, math.atan2(siny, cosy)
 
 
+def unit_quaternion(q):
+    """(x, y, z, w) of a geometry_msgs Quaternion, normalised; Rejected if a component is
+    not finite or the quaternion has no length (it then names no orientation)."""
+    x, y, z, w = q.x, q.y, q.z, q.w
+    norm = math.sqrt(x * x + y * y + z * z + w * w)
+    if not math.isfinite(norm):
+        raise Rejected(f'non-finite orientation quaternion ({x}, {y}, {z}, {w})')
+    if norm < 1e-9:
+        raise Rejected('zero orientation quaternion')
+    return x / norm, y / norm, z / norm, w / norm
+
+
 def _check_finite(values, selectors):
     """Rejected unless every value is finite and representable as float32 (the model's type:
     a larger magnitude would become inf inside the graph)."""
@@ -134,8 +146,7 @@ class AttributeExtractor:
     def __call__(self, msg):
         euler = None
         if self._euler is not None:
-            q = self._euler(msg)
-            euler = quaternion_to_euler(q.x, q.y, q.z, q.w)
+            euler = quaternion_to_euler(*unit_quaternion(self._euler(msg)))
         out = np.array([euler[g] if isinstance(g, int) else g(msg) for g in self._getters],
                        dtype=np.float64)
         _check_finite(out, self.selectors)
@@ -204,8 +215,7 @@ class PathOdometryExtractor:
             raise Rejected(f'odometry is in frame {frame!r}, the path in '
                            f'{self.path_frame!r}: both must be in the same frame')
         pose = msg.pose.pose
-        q = pose.orientation
-        yaw = quaternion_to_euler(q.x, q.y, q.z, q.w)[2]
+        yaw = quaternion_to_euler(*unit_quaternion(pose.orientation))[2]
         twist = msg.twist.twist
         inputs = np.array((pose.position.x, pose.position.y, yaw, twist.linear.x,
                            twist.angular.z))
