@@ -27,6 +27,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 COMMAND_TOPICS = {'cartpole': '/effort_controller/commands', 'diffdrive': '/cmd_vel'}
+CONTROLLER_STATUS = 'liquid_controller: control loop'
+SIM_STATUS = 'liquid_sim: simulation'
 
 
 def isolate_ros(env=None):
@@ -131,6 +133,7 @@ class CommandWatch:
         self.safe_count = 0
         self.first_bad = ''
         self.latest = None
+        self.history = None          # a list to keep (monotonic s, values) of every command
         self._cond = threading.Condition()
 
     def values(self, msg):
@@ -159,6 +162,8 @@ class CommandWatch:
             if np.array_equal(values, self.safe):
                 self.safe_count += 1
             self.latest = values
+            if self.history is not None:
+                self.history.append((time.monotonic(), values))
             self._cond.notify_all()
 
     @property
@@ -181,43 +186,167 @@ class CommandWatch:
             return self._cond.wait_for(lambda: self.count >= target, timeout)
 
 
-class NodeUnderTest:
-    """ControllerNode in this process plus a driver node, both in a private rclpy context."""
+class Driver:
+    """A node of our own in a private rclpy context: publishers, the command watch,
+    /diagnostics by status name, and the parameter services of other nodes."""
 
-    def __init__(self, task, model, **overrides):
+    def __init__(self, task, low, high, safe, name='reliability_driver', command_ns=''):
         import rclpy
         from diagnostic_msgs.msg import DiagnosticArray
-        from rclpy.parameter import Parameter
         from rclpy.qos import QoSProfile, ReliabilityPolicy
-
-        from liquid_control.ros.controller_node import ControllerNode
-        from liquid_control.tasks.spec import get_task
 
         isolate_ros()
         self.task = task
-        self.spec = get_task(task)
-        self.values = task_parameters(task, model=str(model), **overrides)
         self.context = rclpy.Context()
         rclpy.init(context=self.context)
         self.spinner = Spinner(self.context)
-        self.driver = self.spinner.add(rclpy.create_node('reliability_driver',
-                                                         context=self.context))
+        self.node = self.spinner.add(rclpy.create_node(name, context=self.context))
         reliable = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
-        self.commands = CommandWatch(task, self.values['action.min'], self.values['action.max'],
-                                     self.values['action.safe'])
+        self.commands = CommandWatch(task, low, high, safe)
         if task == 'cartpole':
             from std_msgs.msg import Float64MultiArray
-            self.driver.create_subscription(Float64MultiArray, COMMAND_TOPICS[task],
-                                            self.commands, reliable)
+            self.node.create_subscription(Float64MultiArray, command_ns + COMMAND_TOPICS[task],
+                                          self.commands, reliable)
         else:
             from geometry_msgs.msg import Twist
-            self.driver.create_subscription(Twist, COMMAND_TOPICS[task], self.commands,
-                                            reliable)
-        self.diagnostics = []
+            self.node.create_subscription(Twist, command_ns + COMMAND_TOPICS[task],
+                                          self.commands, reliable)
+        self.statuses = {}           # status name -> [(level, message, {key: value})]
         self._diag_cond = threading.Condition()
-        self.driver.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics,
-                                        10)
+        self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics,
+                                      QoSProfile(depth=100,
+                                                 reliability=ReliabilityPolicy.RELIABLE))
         self.publishers = {}
+        self._clients = {}
+
+    # -- traffic -----------------------------------------------------------------------------------
+    def publisher(self, msg_type, topic, reliable=True, depth=1000):
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        key = (msg_type, topic)
+        if key not in self.publishers:
+            qos = QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE
+                             if reliable else ReliabilityPolicy.BEST_EFFORT)
+            self.publishers[key] = self.node.create_publisher(msg_type, topic, qos)
+        return self.publishers[key]
+
+    def _on_diagnostics(self, msg):
+        with self._diag_cond:
+            for status in msg.status:
+                self.statuses.setdefault(status.name, []).append(
+                    (status.level[0], status.message,
+                     {kv.key: kv.value for kv in status.values}))
+            self._diag_cond.notify_all()
+
+    def next_status(self, name, predicate=None, timeout=5.0):
+        """The next status named `name` (after this call) with predicate((level, message,
+        values)) true, as (level, message, {key: value}); None at the timeout."""
+        with self._diag_cond:
+            start = len(self.statuses.get(name, ()))
+
+            def found():
+                for item in self.statuses.get(name, ())[start:]:
+                    if predicate is None or predicate(item):
+                        return item
+                return None
+            if not self._diag_cond.wait_for(lambda: found() is not None, timeout):
+                return None
+            return found()
+
+    # -- services ----------------------------------------------------------------------------------
+    def _client(self, srv_type, name):
+        key = (srv_type, name)
+        if key not in self._clients:
+            self._clients[key] = self.node.create_client(srv_type, name)
+        return self._clients[key]
+
+    def call(self, srv_type, name, request, timeout=10.0):
+        client = self._client(srv_type, name)
+        if not client.wait_for_service(timeout_sec=timeout):
+            raise TimeoutError(f'service {name} not available')
+        future = client.call_async(request)
+        done = threading.Event()
+        future.add_done_callback(lambda _: done.set())
+        if not done.wait(timeout):
+            raise TimeoutError(f'no response from {name}')
+        return future.result()
+
+    def set_parameter(self, node, name, value, timeout=10.0):
+        """SetParameters on `node` (e.g. '/liquid_controller'); returns (successful, reason)."""
+        from rcl_interfaces.msg import Parameter as ParameterMsg
+        from rcl_interfaces.srv import SetParameters
+        request = SetParameters.Request(
+            parameters=[ParameterMsg(name=name, value=parameter_value(value))])
+        result = self.call(SetParameters, f'{node}/set_parameters', request, timeout).results[0]
+        return result.successful, result.reason
+
+    def get_parameter(self, node, name, timeout=10.0):
+        from rcl_interfaces.srv import GetParameters
+        response = self.call(GetParameters, f'{node}/get_parameters',
+                             GetParameters.Request(names=[name]), timeout)
+        return python_value(response.values[0]) if response.values else None
+
+    def close(self):
+        import rclpy
+        self.spinner.close()
+        self.node.destroy_node()
+        rclpy.try_shutdown(context=self.context)
+
+
+def parameter_value(value):
+    """A Python value -> rcl_interfaces/ParameterValue of the matching type."""
+    from rcl_interfaces.msg import ParameterType, ParameterValue
+    if isinstance(value, bool):
+        return ParameterValue(type=ParameterType.PARAMETER_BOOL, bool_value=value)
+    if isinstance(value, int):
+        return ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=value)
+    if isinstance(value, float):
+        return ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=value)
+    if isinstance(value, str):
+        return ParameterValue(type=ParameterType.PARAMETER_STRING, string_value=value)
+    values = list(value)
+    if all(isinstance(v, bool) for v in values) and values:
+        return ParameterValue(type=ParameterType.PARAMETER_BOOL_ARRAY, bool_array_value=values)
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values) and values:
+        return ParameterValue(type=ParameterType.PARAMETER_INTEGER_ARRAY,
+                              integer_array_value=values)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return ParameterValue(type=ParameterType.PARAMETER_DOUBLE_ARRAY,
+                              double_array_value=[float(v) for v in values])
+    return ParameterValue(type=ParameterType.PARAMETER_STRING_ARRAY,
+                          string_array_value=[str(v) for v in values])
+
+
+def python_value(pv):
+    """rcl_interfaces/ParameterValue -> a Python value (None when not set)."""
+    from rcl_interfaces.msg import ParameterType as T
+    fields = {T.PARAMETER_BOOL: 'bool_value', T.PARAMETER_INTEGER: 'integer_value',
+              T.PARAMETER_DOUBLE: 'double_value', T.PARAMETER_STRING: 'string_value',
+              T.PARAMETER_BOOL_ARRAY: 'bool_array_value',
+              T.PARAMETER_INTEGER_ARRAY: 'integer_array_value',
+              T.PARAMETER_DOUBLE_ARRAY: 'double_array_value',
+              T.PARAMETER_STRING_ARRAY: 'string_array_value'}
+    field = fields.get(pv.type)
+    if field is None:
+        return None
+    value = getattr(pv, field)
+    return list(value) if field.endswith('array_value') else value
+
+
+class NodeUnderTest:
+    """ControllerNode in this process plus a Driver, both in one private rclpy context."""
+
+    def __init__(self, task, model, **overrides):
+        from rclpy.parameter import Parameter
+
+        from liquid_control.ros.controller_node import ControllerNode
+
+        self.task = task
+        self.values = task_parameters(task, model=str(model), **overrides)
+        self.driver = Driver(task, self.values['action.min'], self.values['action.max'],
+                             self.values['action.safe'])
+        self.context = self.driver.context
+        self.spinner = self.driver.spinner
+        self.commands = self.driver.commands
         self.node = ControllerNode(
             context=self.context,
             parameter_overrides=[Parameter(k, value=v) for k, v in self.values.items()])
@@ -226,42 +355,23 @@ class NodeUnderTest:
             raise RuntimeError('the node did not reach active: '
                                + self.node.diagnostics_snapshot()['configure_error'])
 
-    # -- traffic -----------------------------------------------------------------------------------
     def publisher(self, msg_type, topic, reliable=True):
-        from rclpy.qos import QoSProfile, ReliabilityPolicy
-        key = (msg_type, topic)
-        if key not in self.publishers:
-            qos = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE
-                             if reliable else ReliabilityPolicy.BEST_EFFORT)
-            self.publishers[key] = self.driver.create_publisher(msg_type, topic, qos)
-        return self.publishers[key]
+        return self.driver.publisher(msg_type, topic, reliable)
 
     def wait_matched(self, timeout=10.0):
         """Until the node subscribes to every publisher made and the commands reach us."""
         ok = wait_until(lambda: all(p.get_subscription_count() >= 1
-                                    for p in self.publishers.values()), timeout, poll=0.01)
+                                    for p in self.driver.publishers.values()), timeout,
+                        poll=0.01)
         return ok and self.commands.wait_count(1, timeout)
-
-    def _on_diagnostics(self, msg):
-        with self._diag_cond:
-            for status in msg.status:
-                if status.name.endswith('liquid_controller: control loop'):
-                    self.diagnostics.append(
-                        (status.level[0], status.message,
-                         {kv.key: kv.value for kv in status.values}))
-                    self._diag_cond.notify_all()
 
     def next_diagnostics(self, timeout=5.0):
         """The node's next /diagnostics status as (level, message, {key: value}), over DDS."""
-        with self._diag_cond:
-            start = len(self.diagnostics)
-            if not self._diag_cond.wait_for(lambda: len(self.diagnostics) > start, timeout):
-                return None
-            return self.diagnostics[-1]
+        return self.driver.next_status(CONTROLLER_STATUS, timeout=timeout)
 
     # -- the node's state --------------------------------------------------------------------------
     def counters(self):
-        """(received, rejected messages, rejected steps) as diagnostics report them."""
+        """(received, rejected messages, rejected steps): the counters diagnostics report."""
         node = self.node
         layout = node._layout
         core = node._core
@@ -280,13 +390,13 @@ class NodeUnderTest:
         return problems
 
     def close(self):
-        import rclpy
         try:
             self.node.shutdown_safely()
         finally:
             self.spinner.close()
             self.node.destroy_node()
-            self.driver.destroy_node()
+            self.driver.node.destroy_node()
+            import rclpy
             rclpy.try_shutdown(context=self.context)
 
 
