@@ -60,13 +60,30 @@ ARCH_CONFIG = {
 }
 
 
+# A diff-drive tick costs the simulator ~2 ms (path geometry) against ~0.1 ms for the
+# cart-pole, and its episodes are longer: fewer, narrower rollouts keep it in budget.
+TASK_CONFIG = {
+    'diffdrive': dict(expert_episodes=32, dagger_rounds=4, dagger_episodes=16, lanes=16),
+}
+
+
 def config_for(task, arch, quick=False, **overrides):
-    cfg = dataclasses.replace(Config(), **ARCH_CONFIG.get(arch, {}))
+    cfg = dataclasses.replace(Config(), **TASK_CONFIG.get(task, {}))
+    cfg = dataclasses.replace(cfg, **ARCH_CONFIG.get(arch, {}))
     if quick:  # seconds: checks the pipeline end to end, learns nothing useful
         cfg = dataclasses.replace(cfg, expert_episodes=2, bc_batches=1, dagger_rounds=1,
                                   dagger_episodes=2, dagger_batches=1, lanes=2, batch=2,
                                   chunk=10, eval_episodes=2, episode_seconds=0.5)
     return dataclasses.replace(cfg, **overrides)
+
+
+def load_policy(checkpoint):
+    """(Policy, seed) from a checkpoint that train() wrote to its run_dir (for re-export)."""
+    from liquid_control.tasks.spec import get_task
+    saved = torch.load(checkpoint, map_location='cpu')
+    policy = Policy(get_task(saved['task']), saved['arch'], hidden=saved['hidden'])
+    policy.load_state_dict(saved['state_dict'])
+    return policy.eval(), saved['seed']
 
 
 def seed_everything(seed, threads):
