@@ -121,3 +121,30 @@ def wait_until(predicate, timeout=10.0):
             return False
         time.sleep(0.002)
     return True
+
+
+def test_real_time_priority_is_used_where_permitted_and_reported_either_way():
+    rec = Recorder(stop_after=3)
+    loop = WallClockLoop(rec, 0.002, 0.0002, priority=10)
+    loop.start()
+    try:
+        assert loop.scheduling == 'SCHED_FIFO 10' or loop.scheduling.startswith(
+            'normal (SCHED_FIFO 10 not permitted')
+        assert rec.done.wait(10)
+    finally:
+        loop.stop()
+    assert WallClockLoop(rec, 0.01, priority=0).scheduling == 'not started'
+
+
+def test_prepare_runs_before_each_tick():
+    order = []
+    rec = Recorder(stop_after=5)
+
+    def tick(now, dt):
+        order.append('tick')
+        rec(now, dt)
+    loop = WallClockLoop(tick, 0.002, 0.0005, prepare=lambda: order.append('prepare'))
+    loop.start()
+    assert rec.done.wait(10)
+    loop.stop()
+    assert order[:4] == ['prepare', 'tick', 'prepare', 'tick']

@@ -89,6 +89,11 @@ PARAMETERS = (
               'deadline, then spins to it. Larger holds the period tighter at the cost of CPU '
               '(about busy_wait_us * control_rate_hz of one core); 0 only sleeps.',
               low=0, high=100000),
+    ParamSpec('thread_priority', 'int', 50,
+              'Wall-clock loop only: SCHED_FIFO priority of the loop thread (as ros2_control\'s '
+              'controller manager), 0 = normal scheduling. Where real-time scheduling is not '
+              'permitted the loop runs normally and diagnostics say so. Read at activation.',
+              low=0, high=99),
     ParamSpec('observations.sources', 'string_array', ['joint_states'],
               'Names of the observation sources, in the order their fields form the '
               'observation vector; each has the observations.<name>.* parameters below.',
@@ -197,6 +202,7 @@ class ControllerConfig:
     busy_wait_us: int
     sources: tuple
     sink: SinkConfig
+    thread_priority: int = 0
 
     @property
     def period_s(self):
@@ -370,6 +376,7 @@ def parse_config(values):
         autostart=_get(values, 'autostart'),
         dt_source=_get(values, 'dt_source'),
         busy_wait_us=_get(values, 'busy_wait_us'),
+        thread_priority=_get(values, 'thread_priority'),
         sources=parse_sources(values),
         sink=parse_sink(values),
     )

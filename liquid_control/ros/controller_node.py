@@ -124,6 +124,7 @@ class ControllerNode(LifecycleNode):
         self._build_command = None
         self._active = False
         self._uses_sim_time = False
+        self._scheduling = ''
         self._configure_error = ''
         self._last_swap_error = ''
         self._last_loop_error = ''
@@ -294,8 +295,13 @@ class ControllerNode(LifecycleNode):
         else:
             self._loop = WallClockLoop(self._tick, self._config.period_s,
                                        self._config.busy_wait_us * 1e-6, self._stats,
-                                       on_error=self._on_loop_error)
+                                       on_error=self._on_loop_error,
+                                       prepare=self._take_sensor_messages,
+                                       priority=self._config.thread_priority)
             self._loop.start()
+            self._scheduling = self._loop.scheduling
+            if 'not permitted' in self._scheduling:
+                self.get_logger().warning(f'control loop: {self._scheduling}', once=True)
         self.get_logger().info(f'active: controlling with {self._core.controller.name}')
         return super().on_activate(state)
 
@@ -413,6 +419,8 @@ class ControllerNode(LifecycleNode):
             'configure_error': self._configure_error,
             'control_rate_hz': float(self._values['control_rate_hz']),
             'clock': 'sim' if self._uses_sim_time else 'wall',
+            'scheduling': ('executor (sim time)' if self._uses_sim_time
+                           else self._scheduling or 'not running'),
             'dt_source': self._values['dt_source'],
             'window': window,
             'missed_total': self._stats.total_missed,

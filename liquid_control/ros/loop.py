@@ -10,11 +10,17 @@ Deadlines are absolute (t0 + k * period): errors do not accumulate. A tick that 
 than half a period late skips the deadlines it missed (counted) rather than bursting to
 catch up.
 
+Before spinning, the loop calls `prepare()` (the node takes queued sensor messages there, so
+the work after the deadline is short). With `priority` > 0 the thread asks for SCHED_FIFO
+at that priority, as ros2_control's controller manager does; where that is not permitted it
+runs with normal scheduling and says so in `scheduling`.
+
 `period_errors` is the one definition of period error and missed ticks used by diagnostics,
 the timing probe and tests, for this loop and for plain timers alike.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -109,8 +115,12 @@ class WallClockLoop:
     """
 
     def __init__(self, tick, period_s, busy_wait_s=0.0005, stats=None, on_error=None,
-                 name='control_loop'):
+                 name='control_loop', prepare=None, priority=0):
         self._tick = tick
+        self._prepare = prepare
+        self.priority = priority
+        self.scheduling = 'not started'
+        self._started = threading.Event()
         self.period_s = period_s
         self.busy_wait_s = busy_wait_s
         self.stats = stats if stats is not None else TickStats()
@@ -128,9 +138,11 @@ class WallClockLoop:
         if self.running:
             return
         self._stop.clear()
+        self._started.clear()
         self.stats.restart()
         self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
         self._thread.start()
+        self._started.wait(1.0)      # scheduling is known once start() returns
 
     def stop(self, timeout=2.0):
         """Stop and join: when this returns, no tick is running or will run."""
@@ -139,7 +151,21 @@ class WallClockLoop:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
+    def _set_scheduling(self):
+        if self.priority <= 0:
+            self.scheduling = 'normal'
+            return
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(int(self.priority)))
+            self.scheduling = f'SCHED_FIFO {int(self.priority)}'
+        except (OSError, AttributeError) as exc:
+            self.scheduling = f'normal (SCHED_FIFO {int(self.priority)} not permitted: ' \
+                              f'{getattr(exc, "strerror", exc)})'
+
     def _run(self):
+        self._set_scheduling()
+        self._started.set()
+        prepare = self._prepare
         stop = self._stop
         clock = monotonic_ns
         period = int(self.period_s * 1e9)
@@ -152,6 +178,12 @@ class WallClockLoop:
             if deadline - now > spin:
                 if stop.wait((deadline - now - spin) / 1e9):
                     break
+            if prepare is not None:
+                try:
+                    prepare()
+                except Exception as exc:
+                    if self._on_error is not None:
+                        self._on_error(exc)
             while clock() < deadline:
                 pass
             now = clock()
