@@ -32,6 +32,8 @@ def write_card(path, *, session, report):
         f'ticks in total; {r["grad_steps"]} gradient steps (TBPTT, {r["chunk"]}-tick chunks); '
         f'control period jittered +-{100 * r["dt_jitter"]:.0f}% around nominal, observation '
         f'noise {r["obs_noise"]} x obs_scale; final loss {r["final_loss"]:.4g}',
+        '- exported: deployment form (training/deploy.py: constants folded into the weights), '
+        'TorchScript ONNX exporter, opset 17',
         f'- training wall time: {r["train_seconds"]:.0f} s ({r["train_cpu_seconds"]:.0f} s of CPU) '
         f'on {r["threads"]} thread(s) of a shared 2-core machine; '
         f'seed {m.seed}; source commit `{m.source_commit}`',
@@ -45,7 +47,8 @@ def write_card(path, *, session, report):
         f'| expert | {_rate(r["expert_eval"])} | {_means(r["expert_eval"])} |',
         '',
         f'Runtime step time during evaluation: median {r["step_us_median"]:.1f} us, '
-        f'p99 {r["step_us_p99"]:.1f} us (ControllerSession.step, one thread).',
+        f'p99 {r["step_us_p99"]:.1f} us (ControllerSession.step, one thread, on the same '
+        'shared machine while it trained other models: an upper bound).',
         '',
         f'- file sha256: `{session.file_sha256}`',
         f'- weights sha256: `{m.weights_sha256}`',
@@ -53,3 +56,14 @@ def write_card(path, *, session, report):
     ]
     with open(path, 'w') as f:
         f.write('\n'.join(lines))
+
+
+def rewrite_card(model_path, report_path):
+    """Write the card again from a saved run report (runs/<name>.json) and the model file."""
+    import json
+    from pathlib import Path
+
+    from liquid_control.runtime import load_controller
+    model_path = Path(model_path)
+    report = json.loads(Path(report_path).read_text())
+    write_card(model_path.with_suffix('.md'), session=load_controller(model_path), report=report)
