@@ -214,6 +214,7 @@ class Traffic:
     def publish(self, seq):
         self.msg.position[0] = seq_value(seq)
         real, mono = time.time_ns(), time.monotonic_ns()
+        self.msg.header.stamp.sec, self.msg.header.stamp.nanosec = divmod(real, 1_000_000_000)
         self.pub.publish(self.msg)
         if self.recording:
             self.published.append((seq, real, mono))

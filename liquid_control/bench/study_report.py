@@ -95,7 +95,7 @@ def findings(task, data, seeds=None):
             if not cond_list:
                 continue
             parts = [f'{ARCH_LABELS[c["arch"]]} in {c["label"]} ({100 * c["diff"]:+.0f} pts, '
-                     f'p={c["p_holm"]:.2g})' for c in cond_list]
+                     f'Holm p={c["p_holm"]:.2g})' for c in cond_list]
             if who == 'liquid':
                 out.append('Liquid network better than the GRU beyond episode noise: '
                            + '; '.join(parts) + '.')
@@ -119,10 +119,18 @@ def findings(task, data, seeds=None):
             'success_rate', 2.0))
         summary.append((np.mean(rates), a, worst))
     if summary:
-        summary.sort(reverse=True)
+        summary.sort(key=lambda t: -t[0])
+
+        def worst_text(a, w):
+            rate = cells[w][a]['success_rate']
+            return 'never below 100%' if rate >= 1.0 else f'worst: {labels[w]} {100 * rate:.0f}%'
         out.append('Mean success over the disturbed conditions: ' + ', '.join(
-            f'{ARCH_LABELS[a]} {100 * m:.0f}% (worst: {labels[w]} '
-            f'{100 * cells[w][a]["success_rate"]:.0f}%)' for m, a, w in summary) + '.')
+            f'{ARCH_LABELS[a]} {100 * m:.0f}% ({worst_text(a, w)})' for m, a, w in summary) + '.')
+    costs = [(a, data['models'][a]) for a in names if 'step_us_median' in data['models'][a]]
+    if costs:
+        out.append('Cost per controller: ' + '; '.join(
+            f'{ARCH_LABELS[a]} {m["n_params"]} parameters, {m["step_us_median"]:.0f} µs per step'
+            for a, m in costs) + ' (runtime median, measured before the closed-loop runs).')
     # Where the expert itself fails, the task is hard for everyone.
     hard = [cid for cid in disturbed if 'expert' in cells.get(cid, {})
             and cells[cid]['expert']['success_rate'] < 0.8]
