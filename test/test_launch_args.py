@@ -53,8 +53,8 @@ def test_model_argument_overrides_and_paths_become_absolute(model_dir, monkeypat
 @pytest.mark.parametrize('kwargs,match', [
     (dict(task='walker'), 'task:=walker is not one of cartpole, diffdrive'),
     (dict(controller='lstm'), 'controller:=lstm is not one of cfc, ltc, ncp, gru'),
-    (dict(controller='ncp'), "no model named 'cartpole_ncp'.*available models: cartpole_cfc, "
-                             'cartpole_gru, diffdrive_ltc'),
+    (dict(controller='ncp'), "no model named 'cartpole_ncp'.*available models: .*cartpole_gru"
+                             '.*diffdrive_ltc'),
     (dict(model='/no/such/file.onnx'), 'no such model file'),
     (dict(use_sim_time='maybe'), 'use_sim_time:=maybe is not a boolean'),
     (dict(log_level='loud'), 'log_level:=loud'),

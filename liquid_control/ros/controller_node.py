@@ -132,6 +132,7 @@ class ControllerNode(LifecycleNode):
         self.safe_commands = 0
         self._window_rejected = (0, 0)
         self.finalized = threading.Event()
+        self.finalized_callback = None     # called once finalized (main() stops the process)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self._diag_timer = self.create_timer(DIAGNOSTICS_PERIOD_S, self.publish_diagnostics,
@@ -236,10 +237,13 @@ class ControllerNode(LifecycleNode):
                                            callback_group=polled)
             self._subscriptions_owned.append(sub)
             self._polled.append((sub, source))
+            path_sub = None
             if c.path_topic:
-                self._subscriptions_owned.append(self.create_subscription(
+                path_sub = self.create_subscription(
                     message_class(cfg.PATH), c.path_topic, source.on_path,
-                    qos_profile(c.path_qos)))
+                    qos_profile(c.path_qos))
+                self._subscriptions_owned.append(path_sub)
+            source.set_topic_names(sub.topic_name, path_sub.topic_name if path_sub else '')
 
     def _release(self):
         self._polled = []
@@ -326,6 +330,8 @@ class ControllerNode(LifecycleNode):
                                    + ('' if acked else ' (not acknowledged by every subscriber)'))
         self._release()
         self.finalized.set()
+        if self.finalized_callback is not None:
+            self.finalized_callback()
         return super().on_shutdown(state)
 
     def on_error(self, state):
@@ -409,11 +415,10 @@ class ControllerNode(LifecycleNode):
     def lifecycle_state(self):
         return self._state_machine.current_state[1]
 
-    def diagnostics_snapshot(self):
-        core, config = self._core, self._config
-        period_ns = int((config.period_s if config else 1.0 / self._values['control_rate_hz'])
-                        * 1e9)
-        window = self._stats.drain(period_ns)
+    def diagnostics_snapshot(self, window=None):
+        """The node's state as a dict (what diagnostics report). `window`: the loop timing of
+        the last diagnostics period (publish_diagnostics drains it); None leaves it empty."""
+        core = self._core
         s = {
             'lifecycle_state': self.lifecycle_state,
             'configure_error': self._configure_error,
@@ -422,7 +427,7 @@ class ControllerNode(LifecycleNode):
             'scheduling': ('executor (sim time)' if self._uses_sim_time
                            else self._scheduling or 'not running'),
             'dt_source': self._values['dt_source'],
-            'window': window,
+            'window': window or {},
             'missed_total': self._stats.total_missed,
             'watchdog_tripped': bool(core and core.watchdog.tripped),
             'watchdog_trips': core.watchdog.trips if core else 0,
@@ -443,14 +448,18 @@ class ControllerNode(LifecycleNode):
             rejections = [src.last_rejection for src in self._layout.sources
                           if src.last_rejection]
             s['last_rejection'] = core.last_rejection or (rejections[-1] if rejections else '')
+        return s
+
+    def publish_diagnostics(self):
+        """Drain the loop statistics of the last period and publish one status."""
+        config = self._config
+        period_s = config.period_s if config else 1.0 / self._values['control_rate_hz']
+        s = self.diagnostics_snapshot(self._stats.drain(int(period_s * 1e9)))
         previous_msgs, previous_steps = self._window_rejected
         s['rejected_messages_in_window'] = s['rejected_messages'] - previous_msgs
         s['rejected_steps_in_window'] = s['rejected_steps'] - previous_steps
         self._window_rejected = (s['rejected_messages'], s['rejected_steps'])
-        return s
-
-    def publish_diagnostics(self):
-        report = controller_report(self.diagnostics_snapshot())
+        report = controller_report(s)
         status = DiagnosticStatus(
             level=bytes([report.level]),
             name=f'{self.get_fully_qualified_name().lstrip("/")}: {STATUS_NAME}',
@@ -473,35 +482,61 @@ class ControllerNode(LifecycleNode):
 
 
 def main(args=None):
-    """`controller_node`: spin until SIGINT/SIGTERM or the lifecycle shutdown transition."""
+    """`controller_node`: spin until SIGINT/SIGTERM or the lifecycle shutdown transition.
+
+    The executor spins on its own thread and sleeps in rcl_wait until there is work (it wakes
+    for services, parameters, the path and the 1 Hz diagnostics only), so it seldom holds the
+    GIL; the main thread waits for a signal and then runs the shutdown transition, which
+    publishes the safe command.
+    """
     stop = threading.Event()
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    signalled = []
 
     def request_stop(signum, frame):
-        stop.set()
+        # Only a list append here: the handler may interrupt this thread anywhere, even
+        # inside an Event's lock.
+        signalled.append(signum)
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     node = None
     executor = SingleThreadedExecutor()
+    spinner = None
+    return_code = 0
     try:
         node = ControllerNode()
+        node.finalized_callback = stop.set
         executor.add_node(node)
-        while not stop.is_set() and not node.finalized.is_set():
-            executor.spin_once(timeout_sec=0.1)
+        spinner = threading.Thread(target=_spin, args=(executor, stop), name='executor',
+                                   daemon=True)
+        spinner.start()
+        while not signalled and not stop.is_set():
+            time.sleep(0.2)              # a signal interrupts the sleep and runs the handler
     except Exception as exc:
         print(f'{NODE_NAME}: {type(exc).__name__}: {exc}', file=sys.stderr)
         return_code = 1
-    else:
-        return_code = 0
     finally:
+        stop.set()
+        executor.shutdown(timeout_sec=5.0)
+        if spinner is not None:
+            spinner.join(5.0)
         if node is not None:
             node.shutdown_safely()
-            executor.remove_node(node)
             node.destroy_node()
-        executor.shutdown()
         rclpy.try_shutdown()
     return return_code
+
+
+def _spin(executor, stop):
+    try:
+        executor.spin()
+    except Exception as exc:  # ExternalShutdownException or a callback that raised
+        if not stop.is_set():
+            print(f'{NODE_NAME}: executor stopped: {type(exc).__name__}: {exc}',
+                  file=sys.stderr)
+    finally:
+        stop.set()
 
 
 if __name__ == '__main__':

@@ -49,9 +49,12 @@ def _run_node_subject(args):
     node = ControllerNode(namespace=NAMESPACE, parameter_overrides=overrides, tick_stats=stats)
     executor = SingleThreadedExecutor()
     executor.add_node(node)
-    end = time.monotonic() + WARMUP_S + args.duration
-    while time.monotonic() < end:
-        executor.spin_once(timeout_sec=0.1)
+    # As controller_node's main(): the executor on its own thread, the main thread idle.
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    time.sleep(WARMUP_S + args.duration)
+    executor.shutdown(timeout_sec=5.0)
+    spinner.join(5.0)
     history = list(stats.history)
     received = node.diagnostics_snapshot()['received']
     node.shutdown_safely()

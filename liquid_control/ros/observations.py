@@ -268,12 +268,20 @@ class ObservationSource:
         self.received = 0
         self.rejected = 0
         self.last_rejection = ''
+        self.topic = config.topic             # resolved names once subscribed
+        self.path_topic = config.path_topic
         self.waiting_for = f'no message yet on {config.topic}'
         self._lock = threading.Lock()   # counters are written by one thread, read by others
 
     @property
     def name(self):
         return self.config.name
+
+    def set_topic_names(self, topic, path_topic=''):
+        """The fully resolved topic names (namespace applied), for messages."""
+        self.topic, self.path_topic = topic, path_topic or self.config.path_topic
+        if self.latest is None and self.received == 0:
+            self.waiting_for = f'no message yet on {topic}'
 
     @property
     def fields(self):
@@ -287,14 +295,13 @@ class ObservationSource:
         try:
             values = self.extract(msg)
         except WaitingForPath:
-            self.waiting_for = f'no path yet on {self.config.path_topic}'
+            self.waiting_for = f'no path yet on {self.path_topic}'
             return
         except Rejected as exc:
-            self._reject(f'{self.config.topic}: {exc}')
+            self._reject(f'{self.topic}: {exc}')
             return
         except Exception as exc:  # a malformed message must never take the node down
-            self._reject(f'{self.config.topic}: unreadable message ({type(exc).__name__}: '
-                         f'{exc})')
+            self._reject(f'{self.topic}: unreadable message ({type(exc).__name__}: {exc})')
             return
         self.latest = (values, self._now_ns() if received_ns is None else received_ns)
         self.received += 1
@@ -308,12 +315,12 @@ class ObservationSource:
             # the watchdog stops the robot instead of following a path the planner replaced.
             self.extract.tracker = None
             self.latest = None
-            self.waiting_for = f'no usable path on {self.config.path_topic}'
-            self._reject(f'{self.config.path_topic}: {exc}')
+            self.waiting_for = f'no usable path on {self.path_topic}'
+            self._reject(f'{self.path_topic}: {exc}')
         except Exception as exc:
             self.extract.tracker = None
             self.latest = None
-            self._reject(f'{self.config.path_topic}: unreadable path ({type(exc).__name__})')
+            self._reject(f'{self.path_topic}: unreadable path ({type(exc).__name__})')
 
     def _reject(self, reason):
         with self._lock:

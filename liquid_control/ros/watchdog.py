@@ -21,7 +21,7 @@ class Watchdog:
         if stale_sources:
             self.stale = tuple(s.name for s in stale_sources)
             self.reason = '; '.join(
-                s.waiting_for if s.latest is None else f'{s.config.topic} timed out'
+                s.waiting_for if s.latest is None else f'{s.topic} timed out'
                 for s in stale_sources)
             if not self.tripped:
                 self.tripped = True
