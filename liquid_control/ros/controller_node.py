@@ -52,6 +52,10 @@ from .observations import ObservationLayout, ObservationSource
 NODE_NAME = 'liquid_controller'
 DIAGNOSTICS_PERIOD_S = 1.0
 SAFE_COMMAND_ACK_TIMEOUT_S = 0.5
+# GIL switch interval of the node process (Python's default is 5 ms): another thread that
+# holds the GIL (a model loading for a swap, a service call) gives it up to the loop thread
+# within this time, well inside busy_wait_us, instead of after up to 5 ms.
+SWITCH_INTERVAL_S = 0.0002
 SUCCESS = TransitionCallbackReturn.SUCCESS
 FAILURE = TransitionCallbackReturn.FAILURE
 
@@ -490,6 +494,7 @@ def main(args=None):
     publishes the safe command.
     """
     stop = threading.Event()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     signalled = []
 

@@ -36,9 +36,10 @@ def _run_node_subject(args):
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.parameter import Parameter
 
-    from .controller_node import ControllerNode
+    from .controller_node import SWITCH_INTERVAL_S, ControllerNode
     from .loop import TickStats
 
+    sys.setswitchinterval(SWITCH_INTERVAL_S)     # as controller_node's main()
     rclpy.init()
     stats = TickStats(keep_history=True)
     overrides = [Parameter('model', value=args.model),
