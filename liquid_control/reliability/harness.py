@@ -134,7 +134,19 @@ class CommandWatch:
         self.first_bad = ''
         self.latest = None
         self.history = None          # a list to keep (monotonic s, values) of every command
+        # Gaps between consecutive commands by their publishers' source timestamps: the
+        # controller's tick cadence, free of this process's own scheduling delays.
+        self.gaps = None             # a list to keep every gap (ns), when wanted
+        self.max_gap_ns = 0
+        self._last_source_ns = None
         self._cond = threading.Condition()
+
+    def restart_gaps(self):
+        """Forget the previous command (a new publisher, or a measurement starts now)."""
+        self._last_source_ns = None
+        self.max_gap_ns = 0
+        if self.gaps is not None:
+            self.gaps.clear()
 
     def values(self, msg):
         if self.task == 'cartpole':
@@ -142,7 +154,16 @@ class CommandWatch:
         unused = (msg.linear.y, msg.linear.z, msg.angular.x, msg.angular.y)
         return np.array([msg.linear.x, msg.angular.z]), all(v == 0.0 for v in unused)
 
-    def __call__(self, msg):
+    def __call__(self, msg, info):
+        # Two parameters: rclpy then passes the message info with its source timestamp.
+        source_ns = (info or {}).get('source_timestamp') or 0
+        if source_ns > 0:
+            if self._last_source_ns is not None:
+                gap = source_ns - self._last_source_ns
+                self.max_gap_ns = max(self.max_gap_ns, gap)
+                if self.gaps is not None:
+                    self.gaps.append(gap)
+            self._last_source_ns = source_ns
         values, unused_zero = self.values(msg)
         problem = ''
         if values.shape != self.low.shape or not unused_zero:
