@@ -41,6 +41,12 @@ def add_arguments(parser):
                         help='folder of the shipped models (default: models/ of the source tree)')
     parser.add_argument('--workers', type=int, default=2,
                         help='processes for the study and seed training (default 2)')
+    parser.add_argument('--seed-tasks', nargs='+', choices=('cartpole', 'diffdrive'),
+                        help='seeds: tasks to retrain (default cartpole)')
+    parser.add_argument('--seed-archs', nargs='+', choices=('cfc', 'ltc', 'ncp', 'gru'),
+                        help='seeds: architectures to retrain (default cfc gru)')
+    parser.add_argument('--extra-seeds', nargs='+', type=int,
+                        help='seeds: training seeds besides the shipped seed 0 (default 1 2)')
 
 
 def run(args):
@@ -51,7 +57,8 @@ def run(args):
         out / 'results' if args.out else REPO / 'runs' / 'bench')
     ctx = Context(quick=args.quick, out_dir=out, results_dir=results_dir,
                   models_dir=Path(args.models) if args.models else REPO / 'models',
-                  workers=max(1, args.workers), log=_log)
+                  workers=max(1, args.workers), log=_log, seed_tasks=args.seed_tasks,
+                  seed_archs=args.seed_archs, extra_seeds=args.extra_seeds)
     selected = [b for b in (args.only or BENCHMARKS) if b not in args.skip]
     _log(f'bench: {", ".join(selected)}{" (quick)" if ctx.quick else ""}; results in '
          f'{ctx.results_dir}, documents in {ctx.out_dir}')

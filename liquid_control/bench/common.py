@@ -33,6 +33,9 @@ class Context:
     results_dir: Path = REPO / 'runs' / 'bench'    # one JSON file per benchmark
     models_dir: Path = REPO / 'models'             # the shipped models
     workers: int = 2                               # processes for the study (cores: 2)
+    seed_tasks: tuple = None                       # seeds benchmark: None = its defaults
+    seed_archs: tuple = None
+    extra_seeds: tuple = None
     log: object = print
     scratch: Path = field(default=None)            # temporary files of this run
     _untrained: dict = field(default_factory=dict)

@@ -17,11 +17,10 @@ from .ros_harness import NodeProcess, ProcSampler, Traffic
 
 RATES_HZ = (100.0, 1000.0)
 BUSY_WAITS_US = (500, 0)
-SETTLE_S = 1.0
 
 
 def run(ctx):
-    seconds = 1.0 if ctx.quick else 10.0
+    seconds, settle = (1.0, 0.5) if ctx.quick else (10.0, 1.0)
     busy_waits = BUSY_WAITS_US[:1] if ctx.quick else BUSY_WAITS_US
     model, source = ctx.model('cartpole', 'cfc')
     env = ros_environment()
@@ -38,7 +37,7 @@ def run(ctx):
                 for rate in RATES_HZ:
                     traffic.set_node_parameters(control_rate_hz=float(rate),
                                                 busy_wait_us=int(busy_wait_us))
-                    traffic.run(SETTLE_S, 1.0 / rate)
+                    traffic.run(settle, 1.0 / rate)
                     cpu0, wall0 = sampler.cpu_seconds(), time.monotonic()
                     traffic.run(seconds, 1.0 / rate)
                     cpu1, wall1 = sampler.cpu_seconds(), time.monotonic()

@@ -1,13 +1,17 @@
 """Control-loop timing at 100, 500 and 1000 Hz: the controller node's loop vs a plain rclpy
 timer node, in the same run, with sensor traffic.
 
-Built on liquid_control.ros.loop_timing_probe: each subject runs in its own process (the
-node: ControllerNode with its wall-clock loop thread; the timer: a plain rclpy node whose
-timer callback steps the same model and publishes, with the same subscription in its
-executor) while this process publishes JointState at the control rate. Subjects alternate
-(node, timer, node, timer, ...) so both meet the same machine load. Period error is
-|interval - k * period| of consecutive tick starts; missed ticks are the k - 1 (the one
-definition of loop.period_errors, which diagnostics use too).
+Built on liquid_control.ros.loop_timing_probe: each subject runs in its own process while
+this process publishes JointState at the control rate:
+  node         ControllerNode as shipped: its wall-clock loop thread, at the default
+               thread_priority (SCHED_FIFO where the process may use it)
+  node_normal  the same with thread_priority 0 (normal scheduling: what a user without
+               real-time permission gets)
+  timer        a plain rclpy node whose timer callback steps the same model and publishes,
+               with the same subscription in its executor, normal scheduling
+Subjects alternate (node, node_normal, timer, node, ...) so all meet the same machine load.
+Period error is |interval - k * period| of consecutive tick starts; missed ticks are the
+k - 1 (loop.period_errors, the definition diagnostics use too).
 """
 from __future__ import annotations
 
@@ -21,7 +25,16 @@ from .common import ros_environment
 from .ros_harness import ros_env
 
 RATES_HZ = (100.0, 500.0, 1000.0)
-SUBJECTS = ('node', 'timer')
+# name -> (probe subject, thread_priority or None for the node's default)
+SUBJECTS = {'node': ('node', None), 'node_normal': ('node', 0), 'timer': ('timer', None)}
+
+
+def sched_fifo_permitted():
+    """Whether a process here may switch a thread to SCHED_FIFO (the node's thread_priority)."""
+    import subprocess
+    import sys
+    code = 'import os; os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))'
+    return subprocess.run([sys.executable, '-c', code], capture_output=True).returncode == 0
 
 
 def _combine(runs):
@@ -41,7 +54,7 @@ def _combine(runs):
     }
 
 
-def _run_with_traffic(probe, subject, rate, args, ctx, attempts=4):
+def _run_with_traffic(probe, name, rate, args, ctx, attempts=4):
     """One subject run that had sensor traffic through its whole measuring window.
 
     Each subject process measures from 1 s after its start; DDS discovery between it and the
@@ -49,14 +62,18 @@ def _run_with_traffic(probe, subject, rate, args, ctx, attempts=4):
     received fewer messages than the window holds measured partly an idle loop: run again.
     """
     needed = 0.95 * rate * args.duration
+    subject, priority = SUBJECTS[name]
+    run_args = argparse.Namespace(**vars(args))
+    if priority is not None:
+        run_args.thread_priority = priority
     for attempt in range(1, attempts + 1):
-        result = probe.run_subject(subject, rate, args)
+        result = probe.run_subject(subject, rate, run_args)
         if result['received'] >= needed:
             result['attempts'] = attempt
             return result
-        ctx.log(f'  {subject} at {rate:g} Hz: sensor traffic started late '
+        ctx.log(f'  {name} at {rate:g} Hz: sensor traffic started late '
                 f'({result["received"]:.0f} messages); running it again')
-    raise RuntimeError(f'{subject} at {rate:g} Hz never had sensor traffic through its window')
+    raise RuntimeError(f'{name} at {rate:g} Hz never had sensor traffic through its window')
 
 
 def run(ctx):
@@ -66,7 +83,9 @@ def run(ctx):
     duration, rounds = (0.5, 1) if ctx.quick else (5.0, 2)
     model, source = ctx.model('cartpole', 'cfc')
     busy_wait_us = 500
-    args = argparse.Namespace(model=str(model), duration=duration, busy_wait_us=busy_wait_us)
+    subjects = ('node', 'timer') if ctx.quick else tuple(SUBJECTS)
+    args = argparse.Namespace(model=str(model), duration=duration, busy_wait_us=busy_wait_us,
+                              thread_priority=probe.DEFAULT_THREAD_PRIORITY)
     ctx.log(f'loop timing: node vs plain timer at {", ".join(f"{r:g}" for r in rates)} Hz, '
             f'{rounds} round(s) of {duration:g} s each ({source} CfC)')
     rows = []
@@ -76,18 +95,18 @@ def run(ctx):
             sensors = threading.Thread(target=probe._sensor_publisher, args=(rate, stop),
                                        daemon=True)
             sensors.start()
-            runs = {s: [] for s in SUBJECTS}
+            runs = {s: [] for s in subjects}
             time.sleep(1.0)     # the publisher's DDS participant is up before a subject starts
             try:
                 for _ in range(rounds):
-                    for subject in SUBJECTS:
-                        runs[subject].append(_run_with_traffic(probe, subject, rate, args, ctx))
+                    for name in subjects:
+                        runs[name].append(_run_with_traffic(probe, name, rate, args, ctx))
             finally:
                 stop.set()
                 sensors.join(5)
             row = {'rate_hz': rate}
-            for subject in SUBJECTS:
-                row[subject] = _combine(runs[subject])
+            for name in subjects:
+                row[name] = _combine(runs[name])
             ratios = [t['period_error_p99_us'] / max(n['period_error_p99_us'], 1e-3)
                       for n, t in zip(runs['node'], runs['timer'])]
             row['p99_ratio'] = row['timer']['p99_us'] / max(row['node']['p99_us'], 1e-3)
@@ -98,4 +117,6 @@ def run(ctx):
                     f'{row["timer"]["p99_us"]:.1f} us, missed '
                     f'{row["timer"]["missed_percent"]:.2f}% ({row["p99_ratio"]:.1f}x)')
     return {'model_source': source, 'duration_s': duration, 'rounds': rounds,
-            'busy_wait_us': busy_wait_us, 'rows': rows}
+            'busy_wait_us': busy_wait_us, 'thread_priority': probe.DEFAULT_THREAD_PRIORITY,
+            'sched_fifo_permitted': sched_fifo_permitted(), 'subjects': list(subjects),
+            'rows': rows}

@@ -62,17 +62,19 @@ def step_latency(result, path):
 def loop_timing(result, path):
     plt = _plt()
     rows = result['rows']
+    subjects = [s for s in (('node', 'tab:blue', 'controller node'),
+                            ('node_normal', 'tab:purple', 'node, thread_priority 0'),
+                            ('timer', 'tab:grey', 'plain rclpy timer')) if s[0] in rows[0]]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     x = np.arange(len(rows))
-    for j, (subject, colour, label) in enumerate(
-            (('node', 'tab:blue', 'controller node loop'),
-             ('timer', 'tab:grey', 'plain rclpy timer'))):
+    width = 0.8 / len(subjects)
+    for j, (subject, colour, label) in enumerate(subjects):
         p50 = np.array([r[subject]['p50_us'] for r in rows])
         p99 = np.array([r[subject]['p99_us'] for r in rows])
-        xs = x + (j - 0.5) * 0.35
-        ax.bar(xs, np.maximum(p99, 0.01), 0.35, color=colour, alpha=0.85, label=f'{label} p99')
+        xs = x + (j - (len(subjects) - 1) / 2) * width
+        ax.bar(xs, np.maximum(p99, 0.01), width, color=colour, alpha=0.85, label=f'{label} p99')
         ax.scatter(xs, np.maximum(p50, 0.01), color='white', edgecolor='black', zorder=3,
-                   label=f'{label} p50' if j == 0 else 'p50')
+                   label='p50' if j == 0 else None)
     ax.set_yscale('log')
     ax.set_xticks(x, [f'{r["rate_hz"]:g} Hz' for r in rows])
     ax.set_ylabel('period error, µs (log)')

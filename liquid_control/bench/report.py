@@ -168,15 +168,34 @@ def section_step(result, img):
     return text
 
 
+LOOP_SUBJECTS = (('node', 'controller node'),
+                 ('node_normal', 'controller node, thread_priority 0'),
+                 ('timer', 'plain rclpy timer'))
+
+
 def section_loop(result, img):
     rows = []
     for r in result['rows']:
-        for subject, label in (('node', 'controller node'), ('timer', 'plain rclpy timer')):
-            s = r[subject]
+        for subject, label in LOOP_SUBJECTS:
+            s = r.get(subject)
+            if s is None:
+                continue
             rows.append((f'{r["rate_hz"]:g} Hz', label, f'{s["p50_us"]:.1f}', f'{s["p99_us"]:.1f}',
                          f'{s["max_us"]:.0f}', f'{s["missed_percent"]:.3f}% ({s["missed"]:.0f})',
                          f'{s["ticks"]:.0f}', f'{s["step_p50_us"]:.0f}',
                          f'{r["p99_ratio"]:.1f}x' if subject == 'node' else ''))
+    priority = result.get('thread_priority')
+    fifo = result.get('sched_fifo_permitted')
+    if priority:
+        scheduling = (f'The node ran at its default thread_priority {priority}: its loop thread '
+                      f'asks for SCHED_FIFO, which '
+                      + ('was permitted here' if fifo else 'was NOT permitted here (normal '
+                         'scheduling)')
+                      + '; the "thread_priority 0" rows are the same node with normal '
+                        'scheduling, what a user without real-time permission gets. The plain '
+                        'timer runs with normal scheduling, as a plain rclpy node does.')
+    else:
+        scheduling = ''
     return [
         '## 2. Control-loop timing',
         '',
@@ -189,7 +208,7 @@ def section_loop(result, img):
         f'runs of {result["duration_s"]:g} s per rate, while JointState messages arrive at the '
         f'control rate. The ratio is timer p99 / node p99 (the percentiles are averaged over '
         f'the runs; built on `liquid_control.ros.loop_timing_probe`). A run whose sensor '
-        f'traffic started late (slow DDS discovery) is discarded and run again.',
+        f'traffic started late (slow DDS discovery) is discarded and run again. {scheduling}',
         '',
         table(('rate', 'loop', 'p50 µs', 'p99 µs', 'max µs', 'missed', 'ticks',
                'tick µs (p50)', 'p99 ratio'), rows),
@@ -260,26 +279,35 @@ def section_cpu(result):
 
 def section_training(result):
     rows = []
-    total = 0.0
+    total = cpu_total = 0.0
     for r in result['rows']:
-        seconds = r.get('train_seconds')
+        seconds, cpu = r.get('train_seconds'), r.get('train_cpu_seconds')
         total += seconds or 0.0
+        cpu_total += cpu or 0.0
+        threads = r.get('threads')
         rows.append((r['task'], ARCH_LABELS[r['arch']], r['n_params'],
-                     f'{seconds / 60:.1f} min ({r["threads"]} thread{"s" * (r["threads"] > 1)})'
-                     if seconds else 'not trained', f'{r["export_bytes"] / 1024:.1f}',
-                     r['model_source']))
+                     f'{seconds / 60:.1f}' if seconds else 'not trained',
+                     f'{cpu / 60:.1f}' if cpu else '—', threads or '—',
+                     f'{r["export_bytes"] / 1024:.1f}', r['model_source']))
+    totals = []
+    if total:
+        totals.append(f'Total training of the listed models: {total / 60:.0f} min wall time'
+                      + (f', {cpu_total / 60:.0f} min of CPU' if cpu_total else '') + '.')
     return [
         '## 5. Training cost',
         '',
         measured_note(result),
         '',
-        'Training wall time as recorded in each model card by `liquid-control train` '
-        '(behaviour cloning + DAgger in simulation, CPU) and the size of the exported ONNX '
-        'file.',
+        'Training wall time and CPU time as recorded in each model card by `liquid-control '
+        'train` (behaviour cloning + DAgger in simulation, CPU only), and the size of the '
+        'exported ONNX file. The models were trained on this shared 2-core machine while other '
+        'work ran: the wall time includes waiting for a core, so the CPU time is the better '
+        'measure of the cost.',
         '',
-        table(('task', 'arch', 'params', 'training wall time', 'ONNX KiB', 'file'), rows),
+        table(('task', 'arch', 'params', 'wall time (min)', 'CPU time (min)', 'threads',
+               'ONNX KiB', 'file'), rows),
         '',
-        f'Total training wall time of the listed models: {total / 60:.0f} min.' if total else '',
+        *totals,
         '',
     ]
 

@@ -16,9 +16,9 @@ import os
 import time
 from dataclasses import asdict
 
-from .common import TASKS
 from .study import EPISODES, STUDY_SEED, conditions, run_cell
 
+SEED_TASKS = ('cartpole',)      # diff-drive episodes cost ~4x: opt in with --seed-tasks
 SEED_ARCHS = ('cfc', 'gru')
 EXTRA_SEEDS = (1, 2)
 SEED_CONDITIONS = ('nominal', 'noise_10', 'jitter_50', 'rate_25', 'rate_100', 'delay_2')
@@ -41,7 +41,7 @@ def train_and_evaluate(job):
     cells = {cid: run_cell((task, arch, model, asdict(by_id[cid]), episodes, duration))
              for cid in SEED_CONDITIONS}
     return {'task': task, 'arch': arch, 'seed': seed, 'train_seconds': report['train_seconds'],
-            'wall_seconds': wall, 'n_params': report['n_params'], 'cells': cells}
+            'train_cpu_seconds': report.get('train_cpu_seconds'), 'wall_seconds': wall, 'n_params': report['n_params'], 'cells': cells}
 
 
 def _study_cells(ctx, episodes):
@@ -54,7 +54,10 @@ def _study_cells(ctx, episodes):
     return study['tasks']
 
 
-def run(ctx, archs=SEED_ARCHS, seeds=EXTRA_SEEDS, tasks=TASKS):
+def run(ctx):
+    tasks = tuple(ctx.seed_tasks or SEED_TASKS)
+    archs = tuple(ctx.seed_archs or SEED_ARCHS)
+    seeds = tuple(ctx.extra_seeds or EXTRA_SEEDS)
     episodes = 2 if ctx.quick else EPISODES
     duration = 0.5 if ctx.quick else None
     if ctx.quick:
@@ -95,6 +98,8 @@ def run(ctx, archs=SEED_ARCHS, seeds=EXTRA_SEEDS, tasks=TASKS):
         data = out[r['task']]
         data['archs'][r['arch']][str(r['seed'])] = r['cells']
         data['train_seconds'].setdefault(r['arch'], {})[str(r['seed'])] = r['train_seconds']
+        data.setdefault('train_cpu_seconds', {}).setdefault(r['arch'], {})[str(r['seed'])] = \
+            r['train_cpu_seconds']
     return {'episodes': episodes, 'seed': STUDY_SEED, 'extra_seeds': list(seeds),
             'archs': list(archs), 'wall_seconds': time.perf_counter() - started, 'tasks': out}
 
@@ -102,9 +107,17 @@ def run(ctx, archs=SEED_ARCHS, seeds=EXTRA_SEEDS, tasks=TASKS):
 def _pool_map(fn, jobs, ctx):
     results = []
     if ctx.workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            results.append(fn(job))
-            ctx.log(f'  seeds: {job[0]}_{job[1]} seed {job[2]} done')
+        import torch
+        # train() sets torch's global determinism and thread count: put them back after.
+        deterministic, threads = torch.are_deterministic_algorithms_enabled(), \
+            torch.get_num_threads()
+        try:
+            for job in jobs:
+                results.append(fn(job))
+                ctx.log(f'  seeds: {job[0]}_{job[1]} seed {job[2]} done')
+        finally:
+            torch.use_deterministic_algorithms(deterministic)
+            torch.set_num_threads(threads)
         return results
     import multiprocessing
     with multiprocessing.get_context('spawn').Pool(min(ctx.workers, len(jobs))) as pool:

@@ -195,14 +195,15 @@ def run(ctx, archs=ARCHS, tasks=TASKS):
                 plan.append((task, name, None if path is None else str(path), asdict(cond),
                              episodes, duration))
     plan.sort(key=_cost, reverse=True)
-    ctx.log(f'study: {len(plan)} cells of {episodes} episodes on {ctx.workers} process(es)')
+    workers = 1 if ctx.quick else ctx.workers   # a quick run's cells take less than a spawn
+    ctx.log(f'study: {len(plan)} cells of {episodes} episodes on {workers} process(es)')
     started = time.perf_counter()
-    cells = run_jobs(plan, ctx.workers, ctx.log)
+    cells = run_jobs(plan, workers, ctx.log)
     for cell in cells:
         task = info[cell['task']]
         task.setdefault('cells', {}).setdefault(cell['condition'], {})[cell['controller']] = cell
     return {'episodes': episodes, 'duration_override_s': duration, 'seed': STUDY_SEED,
-            'workers': ctx.workers, 'wall_seconds': time.perf_counter() - started,
+            'workers': workers, 'wall_seconds': time.perf_counter() - started,
             'tasks': info}
 
 

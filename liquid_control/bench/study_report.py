@@ -263,14 +263,17 @@ def seeds_section(seeds, img):
              f'for {", ".join(ARCH_LABELS[a] for a in seeds["archs"])}; each model evaluated on '
              f'the study\'s {seeds["episodes"]} episodes. Success % per seed:', '']
     for task, data in seeds['tasks'].items():
-        header = ['arch', 'seed'] + data['conditions'] + ['training min']
+        header = ['arch', 'seed'] + data['conditions'] + ['training wall / CPU min']
         rows = []
         for arch, per_seed in data['archs'].items():
             for seed, cells in sorted(per_seed.items()):
-                t = data['train_seconds'].get(arch, {}).get(seed)
+                wall = data['train_seconds'].get(arch, {}).get(seed)
+                cpu = data.get('train_cpu_seconds', {}).get(arch, {}).get(seed)
+                cost = (f'{wall / 60:.1f} / {f(cpu / 60 if cpu else None)}' if wall
+                        else 'shipped model')
                 rows.append([ARCH_LABELS[arch], seed] + [
                     f'{100 * cells[c]["success_rate"]:.0f}' if c in cells else '—'
-                    for c in data['conditions']] + [f(t / 60 if t else None)])
+                    for c in data['conditions']] + [cost])
         lines += [f'### {task}', '', table(header, rows), '']
     lines += [f'![training seeds]({img})', '']
     return lines

@@ -1,5 +1,7 @@
-"""Training cost per shipped model: training wall time (from its model card, written by
-`liquid-control train`), trainable parameters and the size of the exported ONNX file.
+"""Training cost per shipped model: training wall time and CPU time (from its model card,
+written by `liquid-control train`), trainable parameters and the size of the exported ONNX
+file. On a shared machine the CPU time is the steadier figure: wall time includes waiting
+for the cores.
 
 A model that is not in models/ gets its export size from an untrained export of the same
 graph (the size does not depend on the weights' values) and no training time.
@@ -10,19 +12,25 @@ import re
 
 from .common import ARCHS, TASKS
 
-WALL_TIME = re.compile(r'training wall time:\s*([0-9.]+)\s*s\s+on\s+(\d+)\s+CPU thread')
+WALL_TIME = re.compile(r'training wall time:\s*([0-9.]+)\s*s\b')
+CPU_TIME = re.compile(r'training wall time:[^\n]*?\(([0-9.]+)\s*s of CPU\)')
+THREADS = re.compile(r'training wall time:[^\n]*?\bon\s+(\d+)\s+(?:CPU\s+)?thread')
 SUCCESS = re.compile(r'\| this model \(ONNX runtime\) \| (\d+)/(\d+)')
 
 
 def read_card(path):
-    """{'train_seconds', 'threads', 'card_successes', 'card_episodes'} found in a model card."""
+    """Training wall time, CPU time and threads, and the card's own success count, as far as
+    the model card states them."""
     out = {}
     if not path.is_file():
         return out
     text = path.read_text()
-    m = WALL_TIME.search(text)
-    if m:
-        out.update(train_seconds=float(m.group(1)), threads=int(m.group(2)))
+    for key, pattern, kind in (('train_seconds', WALL_TIME, float),
+                               ('train_cpu_seconds', CPU_TIME, float),
+                               ('threads', THREADS, int)):
+        m = pattern.search(text)
+        if m:
+            out[key] = kind(m.group(1))
     m = SUCCESS.search(text)
     if m:
         out.update(card_successes=int(m.group(1)), card_episodes=int(m.group(2)))
