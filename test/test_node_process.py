@@ -70,6 +70,8 @@ class Remote:
         request = SetParameters.Request()
         if isinstance(value, str):
             pv = ParameterValue(type=ParameterType.PARAMETER_STRING, string_value=value)
+        elif isinstance(value, int):
+            pv = ParameterValue(type=ParameterType.PARAMETER_INTEGER, integer_value=value)
         else:
             pv = ParameterValue(type=ParameterType.PARAMETER_DOUBLE, double_value=float(value))
         request.parameters = [ParameterMsg(name=name, value=pv)]
@@ -188,6 +190,16 @@ def test_a_failed_set_keeps_the_running_model(node_process, remote, task_models,
     assert reason in result.reason
     assert remote.get('model').string_value == before
     assert remote.state() == 'active'
+    remote.feeding()
+    remote.commands.wait(3, predicate=controlled)
+
+
+def test_live_parameters_accept_integers_for_doubles(node_process, remote):
+    result = remote.set('control_rate_hz', 100)          # as `ros2 param set ... 100` sends
+    assert result.successful, result.reason
+    assert remote.get('control_rate_hz').integer_value == 100
+    result = remote.set('action.rate_limit', 'fast')
+    assert not result.successful and 'must be a list of numbers' in result.reason
     remote.feeding()
     remote.commands.wait(3, predicate=controlled)
 
