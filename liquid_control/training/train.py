@@ -57,6 +57,8 @@ class Config:
 ARCH_CONFIG = {
     'ltc': dict(batch=16, bc_batches=24, dagger_rounds=5, dagger_batches=12),
     'ncp': dict(batch=64),
+    # Diff-drive episodes are longer and the task is smoother: a smaller LTC budget suffices.
+    ('diffdrive', 'ltc'): dict(batch=8, bc_batches=16, dagger_rounds=3, dagger_batches=10),
 }
 
 
@@ -70,6 +72,7 @@ TASK_CONFIG = {
 def config_for(task, arch, quick=False, **overrides):
     cfg = dataclasses.replace(Config(), **TASK_CONFIG.get(task, {}))
     cfg = dataclasses.replace(cfg, **ARCH_CONFIG.get(arch, {}))
+    cfg = dataclasses.replace(cfg, **ARCH_CONFIG.get((task, arch), {}))
     if quick:  # seconds: checks the pipeline end to end, learns nothing useful
         cfg = dataclasses.replace(cfg, expert_episodes=2, bc_batches=1, dagger_rounds=1,
                                   dagger_episodes=2, dagger_batches=1, lanes=2, batch=2,
@@ -153,14 +156,7 @@ def train(task, arch, seed=0, out_dir='models', quick=False, run_dir=None, sim=N
     train_seconds = time.perf_counter() - started
     train_cpu_seconds = time.process_time() - cpu_started  # what the shared machine gave us
 
-    # 5. Export under the model contract, then evaluate the file through the runtime.
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    name = f'{task}_{arch}'
-    session = export_policy(policy, out_dir / f'{name}.onnx', seed=seed)
-    log(f'  evaluating {name} and the expert on {cfg.eval_episodes} episodes')
-    model_eval, expert_eval, step_us = evaluate_model_and_expert(
-        sim, out_dir / f'{name}.onnx', cfg.eval_episodes, seconds)
+    # 5. Export under the model contract, evaluate the file through the runtime, document it.
     report = {
         'task': task, 'arch': arch, 'seed': seed, 'cell': type(policy.cell).__name__,
         'n_params': count_params(policy), 'expert_episodes': cfg.expert_episodes,
@@ -169,18 +165,43 @@ def train(task, arch, seed=0, out_dir='models', quick=False, run_dir=None, sim=N
         'chunk': cfg.chunk, 'dt_jitter': cfg.dt_jitter, 'obs_noise': cfg.obs_noise,
         'final_loss': loss, 'train_seconds': train_seconds,
         'train_cpu_seconds': train_cpu_seconds, 'threads': cfg.threads,
-        'episode_seconds': seconds, 'eval': model_eval, 'expert_eval': expert_eval,
-        'step_us_median': float(np.median(step_us)),
-        'step_us_p99': float(np.percentile(step_us, 99)),
+        'episode_seconds': seconds, 'hidden': cfg.hidden,
     }
+    publish(policy, sim, report, out_dir, run_dir, cfg.eval_episodes, log)
+    log(f'  {task}_{arch}: success {report["eval"]["success_rate"]:.0%} '
+        f'(expert {report["expert_eval"]["success_rate"]:.0%}), trained in '
+        f'{train_seconds:.0f} s ({train_cpu_seconds:.0f} s CPU)')
+    return report
+
+
+def publish(policy, sim, report, out_dir, run_dir=None, eval_episodes=100, log=print):
+    """Export `<out_dir>/<task>_<arch>.onnx`, evaluate it and the expert on the same
+    episodes, add the figures to `report`, write the model card (and the run files)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = f'{report["task"]}_{report["arch"]}'
+    session = export_policy(policy, out_dir / f'{name}.onnx', seed=report['seed'])
+    log(f'  evaluating {name} and the expert on {eval_episodes} episodes')
+    model_eval, expert_eval, step_us = evaluate_model_and_expert(
+        sim, out_dir / f'{name}.onnx', eval_episodes, report['episode_seconds'])
+    report.update(eval=model_eval, expert_eval=expert_eval,
+                  step_us_median=float(np.median(step_us)),
+                  step_us_p99=float(np.percentile(step_us, 99)))
     write_card(out_dir / f'{name}.md', session=session, report=report)
     if run_dir is not None:
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
-        torch.save({'state_dict': policy.state_dict(), 'arch': arch, 'task': task,
-                    'hidden': cfg.hidden, 'seed': seed}, run_dir / f'{name}.pt')
+        torch.save({'state_dict': policy.state_dict(), 'arch': report['arch'],
+                    'task': report['task'], 'hidden': report.get('hidden'),
+                    'seed': report['seed']}, run_dir / f'{name}.pt')
         (run_dir / f'{name}.json').write_text(json.dumps(report, indent=1, default=str))
-    log(f'  {name}: success {model_eval["success_rate"]:.0%} '
-        f'(expert {expert_eval["success_rate"]:.0%}), trained in {train_seconds:.0f} s '
-        f'({train_cpu_seconds:.0f} s CPU)')
     return report
+
+
+def reexport(run_dir, name, out_dir='models', log=print):
+    """Export and evaluate again a model saved by train() in run_dir (e.g. after a change
+    to the export), keeping its training record."""
+    run_dir = Path(run_dir)
+    policy, _ = load_policy(run_dir / f'{name}.pt')
+    report = json.loads((run_dir / f'{name}.json').read_text())
+    return publish(policy, sim_task(report['task']), report, out_dir, run_dir, log=log)
