@@ -14,6 +14,23 @@ def _means(summary):
             f"return {summary['mean_return']:.4g}")
 
 
+def success_rule(task):
+    """What counts as a successful episode, in the simulator's own numbers."""
+    if task == 'cartpole':
+        from liquid_control.sim import cartpole as t
+        return (f'swing up from near hanging and keep the pole within '
+                f'{t.UPRIGHT_TOLERANCE} rad of upright for the final {t.SUCCESS_WINDOW:g} s of '
+                f'{t.CartPoleEnv.time_limit:g}, the cart never reaching a rail end; tracking '
+                f'error = |pole angle from upright| (rad) over that window')
+    if task == 'diffdrive':
+        from liquid_control.sim import diffdrive as t
+        return (f'reach within {t.GOAL_TOLERANCE} m of the end of a random '
+                f'{t.PATH_LENGTH_RANGE[0]:g}-{t.PATH_LENGTH_RANGE[1]:g} m path within its time '
+                f'limit (length / {t.REFERENCE_SPEED} m/s), never more than '
+                f'{t.MAX_CROSS_TRACK} m from the path; tracking error = cross-track error (m)')
+    return 'as the task defines it'
+
+
 def write_card(path, *, session, report):
     m = session.metadata
     r = report
@@ -41,6 +58,8 @@ def write_card(path, *, session, report):
         '',
         f'## Closed-loop evaluation ({r["eval"]["episodes"]} episodes, {horizon}, '
         'same start states for model and expert, nominal rate)',
+        '',
+        f'Success: {success_rule(m.task)}.',
         '',
         '| controller | success | tracking error, return |',
         '| --- | --- | --- |',
