@@ -11,13 +11,14 @@ Node `liquid_controller`, an rclpy LifecycleNode (docs/node.md is the user's ref
 - `autostart` (default true) walks it to active at start-up; SIGINT/SIGTERM publish the safe
   command before the process exits.
 
-Threads: the executor (main thread) runs services, parameters, the path subscription and the
-1 Hz diagnostics. The sensor subscriptions belong to a callback group no executor runs: each
-tick takes their queued messages itself, so sensor traffic never competes with the tick for
-the GIL and a tick always sees the messages that arrived before it. On the wall clock the tick
-runs on a dedicated loop thread (see loop.py); with use_sim_time it is a timer on the ROS
-clock, which follows /clock. Setting `model` loads and validates the new model in the
-parameter service callback, off the control path, and the tick installs it between ticks.
+Threads: in `controller_node` the executor spins on its own thread (services, parameters, the
+path subscription, the 1 Hz diagnostics) and the main thread only waits for a signal. The
+sensor subscriptions belong to a callback group no executor runs: the control loop takes their
+queued messages itself, so sensor traffic never competes with the tick for the GIL and a tick
+always sees the messages that arrived before it. On the wall clock the tick runs on a
+dedicated loop thread (see loop.py); with use_sim_time it is a timer on the ROS clock, which
+follows /clock. Setting `model` loads and validates the new model in the parameter service
+callback, off the control path, and the tick installs it between ticks.
 """
 from __future__ import annotations
 
