@@ -19,9 +19,9 @@ def success_rule(task):
     if task == 'cartpole':
         from liquid_control.sim import cartpole as t
         return (f'swing up from near hanging and keep the pole within '
-                f'{t.UPRIGHT_TOLERANCE} rad of upright for the final {t.SUCCESS_WINDOW:g} s of '
-                f'{t.CartPoleEnv.time_limit:g}, the cart never reaching a rail end; tracking '
-                f'error = |pole angle from upright| (rad) over that window')
+                f'{t.UPRIGHT_TOLERANCE} rad of upright for the final {t.SUCCESS_WINDOW:g} s '
+                f'of the {t.CartPoleEnv.time_limit:g} s episode, the cart never reaching a '
+                f'rail end; tracking error = |pole angle from upright| (rad) over that window')
     if task == 'diffdrive':
         from liquid_control.sim import diffdrive as t
         return (f'reach within {t.GOAL_TOLERANCE} m of the end of a random '
