@@ -26,7 +26,8 @@ import threading
 import time
 
 NAMESPACE = '/loop_timing_probe'
-WARMUP_S = 1.0
+WARMUP_S = 1.0                    # measured from the first sensor message on
+TRAFFIC_TIMEOUT_S = 10.0
 DEFAULT_THREAD_PRIORITY = 50      # the node's thread_priority default
 
 
@@ -53,10 +54,11 @@ def _run_node_subject(args):
     # As controller_node's main(): the executor on its own thread, the main thread idle.
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
+    start = _wait_for_traffic(lambda: node.diagnostics_snapshot()['received'])
     time.sleep(WARMUP_S + args.duration)
     executor.shutdown(timeout_sec=5.0)
     spinner.join(5.0)
-    history = list(stats.history)
+    history = [h for h in stats.history if h[0] >= start]
     received = node.diagnostics_snapshot()['received']
     node.shutdown_safely()
     node.destroy_node()
@@ -112,12 +114,26 @@ def _run_timer_subject(args):
             print(f'timer subject: SCHED_FIFO not permitted ({exc.strerror})', file=sys.stderr)
     executor = SingleThreadedExecutor()
     executor.add_node(node)
+    # Until the sensor publisher is matched (DDS discovery takes 0-3 s here), then measure.
+    deadline = time.monotonic() + TRAFFIC_TIMEOUT_S
+    while received[0] == 0 and time.monotonic() < deadline:
+        executor.spin_once(timeout_sec=0.01)
+    start = monotonic_ns()
     end = time.monotonic() + WARMUP_S + args.duration
     while time.monotonic() < end:
         executor.spin_once(timeout_sec=0.1)
     node.destroy_node()
     rclpy.try_shutdown()
-    return history, received[0]
+    return [h for h in history if h[0] >= start], received[0]
+
+
+def _wait_for_traffic(received, timeout=None):
+    """Wait until received() > 0 (the sensor publisher is matched); return the time, ns."""
+    from .loop import monotonic_ns
+    deadline = time.monotonic() + (timeout or TRAFFIC_TIMEOUT_S)
+    while received() == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return monotonic_ns()
 
 
 def _child(args):
@@ -125,7 +141,7 @@ def _child(args):
     history, received = run(args)
     from .loop import summarize
     if history:
-        start = history[0][0] + int(WARMUP_S * 1e9)
+        start = history[0][0] + int(WARMUP_S * 1e9)   # history begins at the first message
         history = [h for h in history if h[0] >= start]
     stamps = [h[0] for h in history]
     steps = [h[1] for h in history]
