@@ -11,15 +11,16 @@ import pytest
 
 from liquid_control.reliability.fuzz import run_fuzz
 from liquid_control.reliability.models import probe_model
+from liquid_control.reliability.suite import model_for as suite_model_for
 from liquid_control.runtime.model_paths import source_models_dir
 
 CASES = {'cartpole': 250, 'diffdrive': 150}
 
 
 def model_for(task, tmp_path):
-    """The shipped CfC model of the task when it exists, else a probe model."""
-    shipped = source_models_dir() / f'{task}_cfc.onnx'
-    return shipped if shipped.is_file() else probe_model(tmp_path / f'{task}.onnx', task)
+    """A shipped model of the task (CfC first) when one exists, else a probe model."""
+    shipped, _ = suite_model_for(task, source_models_dir())
+    return shipped or probe_model(tmp_path / f'{task}.onnx', task)
 
 
 @pytest.mark.parametrize('task', ['cartpole', 'diffdrive'])

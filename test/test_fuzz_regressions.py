@@ -50,4 +50,16 @@ def test_good_odometry_is_used(diffdrive):
                           'yaw computed from it is finite (observations.PathOdometryExtractor '
                           'checks the derived yaw only)')
 def test_non_finite_orientation_is_rejected(diffdrive, quaternion):
+    # Found by fuzzing: (0, 0, 1, inf) gave yaw = pi/2, a plausible heading from garbage.
     assert outcome(diffdrive, {**good_odometry(), 'orientation': quaternion}) == 'rejected'
+
+
+def test_zero_orientation_is_rejected(diffdrive):
+    # A default-constructed quaternion (all zero) names no orientation.
+    assert outcome(diffdrive, {**good_odometry(), 'orientation': (0.0, 0.0, 0.0, 0.0)}) \
+        == 'rejected'
+
+
+def test_unnormalised_orientation_is_used(diffdrive):
+    assert outcome(diffdrive, {**good_odometry(), 'orientation': (0.0, 0.0, 0.0, 3.0)}) \
+        == 'received'

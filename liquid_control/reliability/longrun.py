@@ -150,7 +150,7 @@ def run_long(duration_s=60.0, rate_hz=500.0, model=None, workdir=None, warmup_s=
         non_finite_commands=commands.non_finite, out_of_limit_commands=commands.out_of_limits,
         malformed_commands=commands.bad_shape, episode_resets=resets,
         reset_failures=reset_failures, processes_alive_at_end=alive,
-        controller_exit_code=controller_exit, error=error,
+        controller_exit_code=controller_exit, error=error, cores=os.cpu_count(),
         logs={'controller': controller.log(20), 'sim': sim.log(20)} if error else {})
     result['checks'] = checks(result)
     result['survived'] = all(c['ok'] for c in result['checks'] if c['required'])

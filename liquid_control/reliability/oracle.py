@@ -11,7 +11,9 @@ The rules (docs/node.md and docs/reliability.md):
 - JointState: every configured joint present exactly once, no joint name repeated at all,
   position/velocity long enough for those joints, the selected values finite and within
   float32 range. Extra joints, extra array entries, any order, any header stamp: fine.
-- Odometry (with a path): pose, yaw and speeds finite; frames equal when both are named.
+- Odometry (with a path): position, orientation and speeds finite; the orientation
+  quaternion of finite, non-zero length (any length: it is normalised); frames equal when
+  both are named.
 - Path: at least two distinct finite points; a rejected path drops the previous one.
 """
 from __future__ import annotations
@@ -24,11 +26,9 @@ GOOD, BAD, IGNORED, EITHER = 'good', 'bad', 'ignored', 'either'
 # Node behaviour that breaks a rule below and is not fixed yet (docs/reliability.md lists
 # them with their regression tests in test/test_fuzz_regressions.py). While listed, the
 # affected messages are predicted EITHER and counted as `known_bug` instead of failing.
-KNOWN_NODE_BUGS = {
-    # Odometry whose orientation quaternion holds inf is used when the yaw computed from
-    # it happens to be finite (e.g. w = inf, z > 0 gives yaw = pi/2).
-    'odometry-non-finite-quaternion',
-}
+KNOWN_NODE_BUGS = set()
+# Fixed: 'odometry-non-finite-quaternion' (an Odometry orientation holding inf was used when
+# the yaw computed from it happened to be finite), fixed in observations.unit_quaternion.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 CARTPOLE_JOINTS = ('slider_to_cart', 'cart_to_pole')
 MODERATE = 1e6           # below this every computation stays far from overflow
@@ -102,12 +102,6 @@ def joint_state_verdict(spec, joints=CARTPOLE_JOINTS, attrs=('position', 'veloci
     return GOOD
 
 
-def _yaw(qx, qy, qz, qw):
-    siny = 2.0 * (qw * qz + qx * qy)
-    cosy = 1.0 - 2.0 * (qy * qy + qz * qz)
-    return math.atan2(siny, cosy)
-
-
 def path_verdict(spec):
     points = spec['points']
     if len(points) < 2:
@@ -164,8 +158,9 @@ class Oracle:
                 self.known_bug_hits += 1
                 return EITHER
             return BAD
+        norm = math.sqrt(qx * qx + qy * qy + qz * qz + qw * qw)
+        if not math.isfinite(norm) or norm < 1e-9:
+            return BAD      # no orientation: zero length, or a length beyond float64
         if not self.path_moderate or not all(abs(v) < MODERATE for v in values):
             return EITHER   # overflow inside the geometry is possible: either is safe
-        if not math.isfinite(_yaw(qx, qy, qz, qw)):
-            return BAD
         return GOOD
