@@ -296,6 +296,29 @@ def _long(long):
     out += [f'- {"ok" if c["ok"] else "**not met**"}'
             f'{"" if c.get("required", True) else " (timing, not required)"}: {c["check"]} '
             f'({c["detail"]})' for c in long['checks']]
+    return out + [''] + _long_series(long.get('series'))
+
+
+def _long_series(series, rows=10):
+    """The run in `rows` equal spans: memory at the end of each, missed ticks and the median
+    step time within it, and the machine's load."""
+    if not series or len(series.get('t', ())) < rows:
+        return []
+    t = series['t']
+    n = len(t)
+    out = ['Over the run (each row one tenth of it):', '',
+           '| until (s) | controller RSS (MB) | simulator RSS (MB) | missed ticks | '
+           'step p50 (us, median) | longest gap (periods) | load (1 min) |',
+           '| --- | --- | --- | --- | --- | --- | --- |']
+    for k in range(rows):
+        a, b = k * n // rows, (k + 1) * n // rows
+        if b <= a:
+            continue
+        step = sorted(series['step_p50_us'][a:b])[(b - a) // 2]
+        out.append(f'| {t[b - 1]:.0f} | {series["rss_controller_mb"][b - 1]:.2f} | '
+                   f'{series["rss_sim_mb"][b - 1]:.2f} | {sum(series["missed"][a:b])} | '
+                   f'{step:.0f} | {max(series["max_gap_periods"][a:b]):.1f} | '
+                   f'{max(series["load_1min"][a:b]):.1f} |')
     return out + ['']
 
 
