@@ -5,26 +5,55 @@ import json
 
 from . import oracle
 
-# Bugs the runs found. `known` names the oracle.KNOWN_NODE_BUGS entry while it is open; an
-# entry without one (or whose name has left KNOWN_NODE_BUGS) is fixed.
+# Bugs and hazards the runs found. `known` names the oracle.KNOWN_NODE_BUGS entry while such a
+# bug is open (its status then reads open); otherwise `status` says where it stands.
 FINDINGS = (
-    {'known': 'odometry-non-finite-quaternion',
+    {'known': 'odometry-non-finite-quaternion', 'status': 'fixed in bf6fafa',
      'found_by': 'fuzzing (diff-drive)',
      'what': 'An Odometry whose orientation quaternion holds inf was used when the yaw '
              'computed from it happened to be finite (w = inf, z > 0 gives yaw = pi/2): '
              'garbage became a plausible heading. The extractor checked the derived yaw, not '
              'the message values.',
-     'where': 'liquid_control/ros/observations.py (PathOdometryExtractor, AttributeExtractor);'
-              ' fixed in bf6fafa (unit_quaternion: non-finite or zero-length quaternions are '
-              'rejected, the rest normalised)',
-     'test': 'test/test_fuzz_regressions.py::test_non_finite_orientation_is_rejected'},
-    {'known': None,
+     'where': 'liquid_control/ros/observations.py: now unit_quaternion refuses non-finite or '
+              'zero-length quaternions and normalises the rest',
+     'test': 'test/test_fuzz_regressions.py'},
+    {'known': None, 'status': 'fixed',
      'found_by': 'model integrity review',
      'what': 'The runtime hashed the model file, then let onnxruntime open the path again: '
              'a file replaced between the two was loaded under the old hash, and ONNX '
              'external-data files beside the model were loaded without being hashed.',
-     'where': 'liquid_control/runtime/session.py (now loads the hashed bytes)',
+     'where': 'liquid_control/runtime/session.py: loads the hashed bytes',
      'test': 'test/test_integrity.py'},
+    {'known': None, 'status': 'open (simulator)',
+     'found_by': 'long run (simulator RSS)',
+     'what': 'The cart-pole simulation keeps one record per tick for the whole episode and '
+             'turns all of it into an array for every metrics() call (once a second for '
+             'sim_node\'s diagnostics): about 0.1 MB more per simulated second at 500 Hz and '
+             'a growing CPU cost, without bound while no reset comes (the long run resets '
+             'every 30 s, which bounds it there).',
+     'where': 'liquid_control/sim/cartpole.py (_history); keeping only the final 2 s window '
+              'and running maxima would bound it',
+     'test': 'test/test_reliability_sim_memory.py (xfail until fixed)'},
+    {'known': None, 'status': 'open (measured, see below)',
+     'found_by': 'fuzzing (diff-drive, long paths)',
+     'what': 'A long nav_msgs/Path costs the node much CPU to receive: rclpy builds Python '
+             'objects for every pose, tens of microseconds per pose (table in section 1), on '
+             'the executor thread, holding the GIL in slices of the interpreter\'s switch '
+             'interval; the wall-clock loop misses ticks meanwhile (with a 0.5 ms switch '
+             'interval instead of 5 ms, 0-1 instead of 29-39 missed ticks at 200 Hz for 5000 '
+             'poses, measured once by hand). Nav2 republishes /plan at up to its planner rate.',
+     'where': 'liquid_control/ros/controller_node.py path subscription; a raw (serialized) '
+              'subscription parsed with numpy, or a shorter GIL switch interval while the '
+              'wall-clock loop runs',
+     'test': 'measured by the fuzzing run (paths of 1000-5000 poses)'},
+    {'known': None, 'status': 'observation',
+     'found_by': 'integrity check during training',
+     'what': 'While a model was being retrained, its new .onnx was on disk before its new '
+             'card: the integrity check refused it for a moment (card and file disagreed), '
+             'as it should. Writing the card before moving the model into place (or both by '
+             'rename) closes that window.',
+     'where': 'liquid_control/training (model publication order)',
+     'test': 'test/test_integrity.py::test_card_sha256_checked_whenever_present'},
 )
 
 CI_TESTS = (
@@ -62,6 +91,7 @@ def render(results):
                   '']
     lines += _summary(results)
     lines += _fuzz(results.get('fuzz'))
+    lines += _paths(results.get('paths'))
     lines += _faults(results.get('faults'))
     lines += _integrity(results.get('integrity'))
     lines += _long(results.get('long'))
@@ -160,6 +190,22 @@ def _fuzz(fuzz):
                 'Oddities tried (messages carrying each; one message may carry several):', '',
                 ', '.join(f'{k} {v}' for k, v in f['tags'].items()), '']
     return out
+
+
+def _paths(paths):
+    if not paths:
+        return []
+    out = ['### Long paths', '',
+           'What a nav_msgs/Path of many poses costs the diff-drive node to receive '
+           '(reliability/paths.py): rclpy\'s conversion of the serialized message, and the '
+           'ticks the 200 Hz loop missed while the node took it (node and publisher in one '
+           f'process; switch interval {paths["switch_interval_ms"]:g} ms).', '',
+           '| poses | message size | rclpy deserialization | missed ticks at 200 Hz | '
+           'taken after |', '| --- | --- | --- | --- | --- |']
+    for n, f in paths['sizes'].items():
+        out.append(f'| {n} | {f["bytes"] / 1000:.0f} kB | {f["deserialize_ms"]:.1f} ms | '
+                   f'{f.get("missed_ticks", "?")} | {f.get("seconds_to_take", "?")} s |')
+    return out + ['']
 
 
 def _faults(faults):
@@ -323,10 +369,10 @@ def _long_series(series, rows=10):
 
 
 def _findings():
-    out = ['## Bugs found', '', '| found by | bug | where | status | test |',
+    out = ['## Bugs and hazards found', '', '| found by | what | where | status | test |',
            '| --- | --- | --- | --- | --- |']
     for f in FINDINGS:
-        status = 'open' if f['known'] and f['known'] in oracle.KNOWN_NODE_BUGS else 'fixed'
+        status = 'open' if f['known'] and f['known'] in oracle.KNOWN_NODE_BUGS else f['status']
         out.append(f'| {f["found_by"]} | {f["what"]} | {f["where"]} | {status} | '
                    f'`{f["test"]}` |')
     return out + ['']
@@ -334,7 +380,8 @@ def _findings():
 
 def _open(r):
     items = [f'- {f["what"]} ({f["where"]}; `{f["test"]}`)' for f in FINDINGS
-             if f['known'] and f['known'] in oracle.KNOWN_NODE_BUGS]
+             if f['known'] and f['known'] in oracle.KNOWN_NODE_BUGS
+             or f['status'].startswith('open')]
     for task, f in (r.get('fuzz') or {}).items():
         if isinstance(f, dict) and f.get('failure'):
             items.append(f'- fuzzing {task}: {f["failure"][:300]}')

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .harness import REPO, isolate_ros
 
-PARTS = ('integrity', 'fuzz', 'faults', 'long')
+PARTS = ('integrity', 'fuzz', 'paths', 'faults', 'long')
 DEFAULT_RESULTS = REPO / 'runs' / 'reliability' / 'results.json'
 DEFAULT_DOC = REPO / 'docs' / 'reliability.md'
 
@@ -70,6 +70,9 @@ def run_all(fuzz_cases=2000, long_s=1800.0, rate_hz=500.0, models_dir=None, only
                 out[task] = run_fuzz(cases=fuzz_cases, task=task, model=model, seed=seed,
                                      log=log, shrink=True)
                 out[task]['model'] = label
+        elif part == 'paths':
+            from .paths import run_path_cost
+            out = run_path_cost()
         elif part == 'faults':
             from .faults import run_faults
             model, label = model_for('cartpole', models_dir)
