@@ -71,7 +71,7 @@ def echo_model(src, dst):
 def ros_env(env):
     """os.environ with the ROS variables of `env`, restored afterwards."""
     keys = ('ROS_DOMAIN_ID', 'ROS_AUTOMATIC_DISCOVERY_RANGE', 'RMW_IMPLEMENTATION',
-            'ROS_LOG_DIR', 'RCUTILS_LOGGING_SEVERITY_THRESHOLD')
+            'ROS_LOG_DIR', 'RCUTILS_LOGGING_SEVERITY_THRESHOLD', 'FASTDDS_DEFAULT_PROFILES_FILE')
     saved = {k: os.environ.get(k) for k in keys}
     os.environ.update({k: env[k] for k in keys if k in env})
     try:
