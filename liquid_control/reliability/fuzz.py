@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from pathlib import Path
 
 import numpy as np
@@ -295,6 +295,8 @@ class FuzzRun:
         self.mismatches = []
         self.resume_failures = []
         self.resume_latency_ms = []
+        self.recounted = []          # counting mismatches that a re-send showed were not
+        self._recent = deque(maxlen=12)
         self._previous_stamp = None
         self.started = time.monotonic()
         if task == 'diffdrive':
@@ -361,6 +363,7 @@ class FuzzRun:
         self.verdicts[verdict] += 1
         self.messages += 1
         if kind == 'path':
+            self._recent.append((kind, verdict) + tuple(self.nut.counters()[:2]))
             ok, accepted = self._install_path(spec)
             if not ok:
                 self.lost += 1
@@ -368,6 +371,7 @@ class FuzzRun:
                 self._mismatch(kind, spec, verdict, 'accepted' if accepted else 'rejected')
             return
         received, rejected, _ = self.nut.counters()
+        self._recent.append((kind, verdict, received, rejected))
         if verdict == orc.IGNORED:
             # Odometry without a usable path counts nowhere; the source notes that it waits
             # for a path. Wait for that note, so a path sent next cannot reach the node
@@ -392,14 +396,38 @@ class FuzzRun:
         outcome = 'received' if r > received else 'rejected'
         if (verdict == orc.GOOD and outcome != 'received'
                 or verdict == orc.BAD and outcome != 'rejected'):
+            if self._recheck(kind, spec):
+                return
             self._mismatch(kind, spec, verdict, outcome)
 
+    def _recheck(self, kind, spec):
+        """After a counting mismatch: good data (everything before it is then taken), then
+        the same message alone. True if the node now does what the oracle says, i.e. the
+        first count belonged to another message still in flight; recorded as such. A node
+        that handles the message wrongly fails here too."""
+        self._resume()
+        verdict = self.oracle.message(kind, spec)
+        received, rejected, _ = self.nut.counters()
+        self._publish(kind, spec)
+        if not wait_until(lambda: self.nut.counters()[:2] != (received, rejected),
+                          MESSAGE_TIMEOUT_S):
+            return False
+        r, _, _ = self.nut.counters()
+        outcome = 'received' if r > received else 'rejected'
+        if (verdict, outcome) in ((orc.GOOD, 'received'), (orc.BAD, 'rejected')):
+            self.recounted.append(f'{kind}: {_short(spec, 200)}; before it: '
+                                  f'{list(self._recent)[-6:-1]}')
+            return True
+        return False
+
     def _mismatch(self, kind, spec, verdict, outcome):
-        text = f'{kind} expected {verdict}, node {outcome}: {_short(spec)}'
+        text = (f'{kind} expected {verdict}, node {outcome}: {_short(spec)}; the messages '
+                f'before it (kind, verdict, received, rejected): {list(self._recent)[-6:-1]}')
         self.mismatches.append(text)
         self._fail(text)
 
     def _burst(self, messages, count):
+        self._recent.append(('burst', count) + tuple(self.nut.counters()[:2]))
         self.burst_cases += 1
         before = self.nut.counters()
         sent = 0
@@ -492,6 +520,8 @@ class FuzzRun:
             'crashes': len(crashes),
             'crash_reasons': crashes,
             'oracle_mismatches': len(self.mismatches),
+            'recounted_messages': len(self.recounted),
+            'recount_examples': self.recounted[:3],
             'known_bug_messages': self.oracle.known_bug_hits,
             'known_bugs': sorted(orc.KNOWN_NODE_BUGS),
             'mismatch_examples': self.mismatches[:5],

@@ -4,7 +4,8 @@ Two figures per path length: the time rclpy takes to turn the serialized path in
 message objects (what the node's executor thread does for every /plan message, holding the
 GIL in slices of the interpreter's switch interval), and the ticks the node's wall-clock loop
 misses at 200 Hz while such a path arrives (node in this process; the path published by the
-driver in this process too, so serializing it competes for the GIL as well).
+driver in this process too, so serializing it competes for the GIL as well), with Python's
+default GIL switch interval and with the shorter one controller_node's main() sets.
 """
 from __future__ import annotations
 
@@ -55,10 +56,20 @@ def missed_ticks_while_receiving(sizes=SIZES, rate_hz=200.0):
 
 
 def run_path_cost(sizes=SIZES):
-    result = {'switch_interval_ms': sys.getswitchinterval() * 1e3, 'sizes': {}}
+    """Deserialization time per size, and missed ticks with Python's default GIL switch
+    interval (5 ms) and with the one controller_node's main() sets."""
+    from liquid_control.ros.controller_node import SWITCH_INTERVAL_S
+    result = {'node_switch_interval_ms': SWITCH_INTERVAL_S * 1e3, 'sizes': {}}
     for n in sizes:
         ms, size = deserialize_ms(n)
         result['sizes'][n] = {'deserialize_ms': round(ms, 1), 'bytes': size}
-    for n, figures in missed_ticks_while_receiving(sizes).items():
-        result['sizes'][n].update(figures)
+    previous = sys.getswitchinterval()
+    try:
+        for label, interval in (('default', 0.005), ('node', SWITCH_INTERVAL_S)):
+            sys.setswitchinterval(interval)
+            for n, figures in missed_ticks_while_receiving(sizes).items():
+                result['sizes'][n][f'missed_ticks_{label}'] = figures['missed_ticks']
+                result['sizes'][n][f'seconds_to_take_{label}'] = figures['seconds_to_take']
+    finally:
+        sys.setswitchinterval(previous)
     return result

@@ -34,18 +34,17 @@ FINDINGS = (
      'where': 'liquid_control/sim/cartpole.py (_history); keeping only the final 2 s window '
               'and running maxima would bound it',
      'test': 'test/test_reliability_sim_memory.py (xfail until fixed)'},
-    {'known': None, 'status': 'open (measured, see below)',
+    {'known': None, 'status': 'loop timing mitigated in 4e806e9; CPU cost open',
      'found_by': 'fuzzing (diff-drive, long paths)',
      'what': 'A long nav_msgs/Path costs the node much CPU to receive: rclpy builds Python '
              'objects for every pose, tens of microseconds per pose (table in section 1), on '
              'the executor thread, holding the GIL in slices of the interpreter\'s switch '
-             'interval; the wall-clock loop misses ticks meanwhile (with a 0.5 ms switch '
-             'interval instead of 5 ms, 0-1 instead of 29-39 missed ticks at 200 Hz for 5000 '
-             'poses, measured once by hand). Nav2 republishes /plan at up to its planner rate.',
-     'where': 'liquid_control/ros/controller_node.py path subscription; a raw (serialized) '
-              'subscription parsed with numpy, or a shorter GIL switch interval while the '
-              'wall-clock loop runs',
-     'test': 'measured by the fuzzing run (paths of 1000-5000 poses)'},
+             'interval, and the wall-clock loop missed ticks meanwhile. controller_node\'s '
+             'main now sets a 200 us switch interval, which gives the loop the GIL in time '
+             '(table); the CPU cost stays: Nav2 republishes /plan at up to its planner rate.',
+     'where': 'liquid_control/ros/controller_node.py path subscription: a raw (serialized) '
+              'subscription parsed with numpy would remove the cost',
+     'test': 'liquid_control/reliability/paths.py (section 1, long paths)'},
     {'known': None, 'status': 'observation',
      'found_by': 'integrity check during training',
      'what': 'While a model was being retrained, its new .onnx was on disk before its new '
@@ -180,6 +179,8 @@ def _fuzz(fuzz):
                 f'{f["non_finite_commands"]} / {f["out_of_limit_commands"]} / '
                 f'{f["malformed_commands"]} |',
                 f'| oracle mismatches | {f["oracle_mismatches"]} |',
+                f'| counts that a re-send showed belonged to another message in flight | '
+                f'{f.get("recounted_messages", 0)} |',
                 f'| control resumed on good data | {f["cases"] - f["resume_failures"]} of '
                 f'{f["cases"]} cases (p50 {_fmt(f["resume_latency_ms_p50"])} ms, max '
                 f'{_fmt(f["resume_latency_ms_max"])} ms) |',
@@ -195,16 +196,20 @@ def _fuzz(fuzz):
 def _paths(paths):
     if not paths:
         return []
+    node_ms = paths.get('node_switch_interval_ms', 0.0)
     out = ['### Long paths', '',
            'What a nav_msgs/Path of many poses costs the diff-drive node to receive '
            '(reliability/paths.py): rclpy\'s conversion of the serialized message, and the '
            'ticks the 200 Hz loop missed while the node took it (node and publisher in one '
-           f'process; switch interval {paths["switch_interval_ms"]:g} ms).', '',
-           '| poses | message size | rclpy deserialization | missed ticks at 200 Hz | '
-           'taken after |', '| --- | --- | --- | --- | --- |']
+           'process), with Python\'s default 5 ms GIL switch interval and with the '
+           f'{node_ms:g} ms controller_node sets.', '',
+           '| poses | message size | rclpy deserialization | missed ticks, 5 ms switch | '
+           f'missed ticks, {node_ms:g} ms switch | taken after ({node_ms:g} ms) |',
+           '| --- | --- | --- | --- | --- | --- |']
     for n, f in paths['sizes'].items():
         out.append(f'| {n} | {f["bytes"] / 1000:.0f} kB | {f["deserialize_ms"]:.1f} ms | '
-                   f'{f.get("missed_ticks", "?")} | {f.get("seconds_to_take", "?")} s |')
+                   f'{f.get("missed_ticks_default", "?")} | {f.get("missed_ticks_node", "?")} | '
+                   f'{f.get("seconds_to_take_node", "?")} s |')
     return out + ['']
 
 
@@ -381,7 +386,7 @@ def _findings():
 def _open(r):
     items = [f'- {f["what"]} ({f["where"]}; `{f["test"]}`)' for f in FINDINGS
              if f['known'] and f['known'] in oracle.KNOWN_NODE_BUGS
-             or f['status'].startswith('open')]
+             or 'open' in f['status']]
     for task, f in (r.get('fuzz') or {}).items():
         if isinstance(f, dict) and f.get('failure'):
             items.append(f'- fuzzing {task}: {f["failure"][:300]}')
