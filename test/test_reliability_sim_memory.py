@@ -45,11 +45,11 @@ def memory_growth(task, seconds_before, seconds_after):
 
 
 def test_diffdrive_episode_memory_is_bounded():
-    assert memory_growth('diffdrive', 2.0, 10.0) < 256 * 1024
+    assert memory_growth('diffdrive', 1.0, 5.0) < 256 * 1024
 
 
 @pytest.mark.xfail(strict=True, reason='sim bug: CartPoleEnv keeps every tick of an episode '
                    '(liquid_control/sim/cartpole.py _history); memory grows ~0.1 MB per '
                    'simulated second at 500 Hz')
 def test_cartpole_episode_memory_is_bounded():
-    assert memory_growth('cartpole', 2.0, 10.0) < 256 * 1024
+    assert memory_growth('cartpole', 1.0, 5.0) < 256 * 1024

@@ -56,14 +56,16 @@ FINDINGS = (
 )
 
 CI_TESTS = (
-    ('test/test_fuzz_node.py', 'hypothesis fuzzing of the in-process node over DDS: 250 '
-     'cart-pole and 150 diff-drive cases plus the explicit ones', '~55 s'),
+    ('test/test_fuzz_node.py', 'hypothesis fuzzing of the in-process node over DDS: 200 '
+     'cart-pole and 120 diff-drive cases plus the explicit ones', '~45 s'),
     ('test/test_fuzz_regressions.py', 'the smallest messages that showed a bug', '~5 s'),
     ('test/test_faults_node.py', 'the 7 fault scenarios, nodes as separate processes', '~50 s'),
     ('test/test_integrity.py', 'sha256 pin and card, bytes loaded = bytes hashed, no external '
      'data, no custom ops, name resolution', '~5 s'),
     ('test/test_reliability_long_run.py', '60 s closed loop at 500 Hz (the CI version of the '
      '30-minute run)', '~70 s'),
+    ('test/test_reliability_sim_memory.py', 'memory of a long simulated episode (cart-pole '
+     'xfail until fixed)', '~6 s'),
 )
 
 
