@@ -30,20 +30,21 @@ def _save(fig, path):
 def step_latency(result, path):
     """Median (bar) and p99 (whisker) per arch and implementation, log scale."""
     plt = _plt()
-    impls = ('runtime', 'ort', 'torch', 'numpy')
+    impls = ('runtime', 'ort', 'torch', 'torch_deploy', 'numpy')
     labels = {'runtime': 'runtime (ControllerSession.step)', 'ort': 'onnxruntime alone',
-              'torch': 'torch eager', 'numpy': 'numpy (GRU)'}
+              'torch': 'torch eager', 'torch_deploy': 'torch eager, deploy form',
+              'numpy': 'numpy (GRU)'}
     colours = {'runtime': 'tab:blue', 'ort': 'tab:cyan', 'torch': 'tab:grey',
-               'numpy': 'tab:olive'}
+               'torch_deploy': 'silver', 'numpy': 'tab:olive'}
     archs = [a for a in ARCHS if a in result['archs']]
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    width = 0.2
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    width = 0.16
     for j, impl in enumerate(impls):
         xs, med, p99 = [], [], []
         for i, arch in enumerate(archs):
             row = result['archs'][arch].get(impl)
             if row:
-                xs.append(i + (j - 1.5) * width)
+                xs.append(i + (j - 2) * width)
                 med.append(row['p50'])
                 p99.append(row['p99'])
         if xs:

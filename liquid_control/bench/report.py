@@ -123,10 +123,12 @@ def section_step(result, img):
         if not r:
             continue
         numpy = r.get('numpy')
+        deploy = r.get('torch_deploy')
         rows.append((ARCH_LABELS[arch], r['n_params'], r['n_state'],
                      f'{r["runtime"]["p50"]:.1f} / {r["runtime"]["p99"]:.1f}',
                      f'{r["ort"]["p50"]:.1f} / {r["ort"]["p99"]:.1f}',
                      f'{r["torch"]["p50"]:.1f} / {r["torch"]["p99"]:.1f}',
+                     f'{deploy["p50"]:.1f} / {deploy["p99"]:.1f}' if deploy else '—',
                      f'{numpy["p50"]:.1f} / {numpy["p99"]:.1f}' if numpy else '—',
                      f'**{r["speedup_vs_torch"]:.1f}x** ({r["speedup_round_min"]:.1f}–'
                      f'{r["speedup_round_max"]:.1f})',
@@ -143,11 +145,12 @@ def section_step(result, img):
         f'median / p99 over {n} steps per implementation. The implementations were '
         f'interleaved: {result["rounds"]} rounds, each timing every implementation for '
         f'{result["block"]} steps in a shuffled order, so other load on the machine falls on '
-        f'all of them alike. The speed-up is torch median / runtime median over the whole run '
-        f'(in brackets: its range over the rounds).',
+        f'all of them alike. The speed-up is the faster torch form\'s median / the runtime '
+        f'median over the whole run (in brackets: its range over the rounds).',
         '',
         table(('arch', 'params', 'state', 'runtime µs', 'onnxruntime alone µs',
-               'torch eager µs', 'numpy µs', 'runtime vs torch', 'runtime model'), rows),
+               'torch eager µs', 'torch eager, deploy form µs', 'numpy µs',
+               'runtime vs torch', 'runtime model'), rows),
         '',
         '- **runtime**: `ControllerSession.step` — input checks (size, finite, dt > 0), '
         'onnxruntime on pre-bound buffers (IO binding, one thread), output checks, clipping: '
@@ -156,7 +159,9 @@ def section_step(result, img):
         'difference to the runtime column is the price of the safety checks.',
         '- **torch eager**: the same `Policy` module (an untrained one of the same arch and '
         'width: the cost of a step does not depend on the weights) under '
-        '`torch.inference_mode()` with one thread.',
+        '`torch.inference_mode()` with one thread; **deploy form**: the module that is '
+        'exported (training/deploy.py: constants folded into the weights), run eagerly — the '
+        'same math as the ONNX file.',
         f'- **numpy**: the GRU policy written out in numpy (float32; max |numpy − torch| over '
         f'20 steps = {f(parity, 7) if parity is not None else "—"}): the floor of any '
         'Python-level implementation; the runtime is close to or below it.',
