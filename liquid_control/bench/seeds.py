@@ -41,7 +41,8 @@ def train_and_evaluate(job):
     cells = {cid: run_cell((task, arch, model, asdict(by_id[cid]), episodes, duration))
              for cid in SEED_CONDITIONS}
     return {'task': task, 'arch': arch, 'seed': seed, 'train_seconds': report['train_seconds'],
-            'train_cpu_seconds': report.get('train_cpu_seconds'), 'wall_seconds': wall, 'n_params': report['n_params'], 'cells': cells}
+            'train_cpu_seconds': report.get('train_cpu_seconds'), 'wall_seconds': wall,
+            'n_params': report['n_params'], 'cells': cells}
 
 
 def _study_cells(ctx, episodes):
