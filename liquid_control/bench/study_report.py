@@ -188,6 +188,42 @@ def seed_findings(task, data, seeds):
     return out
 
 
+def overview(study, seeds):
+    """The answer in a few lines: counts of significant paired differences per task."""
+    lines = ['## At a glance', '']
+    for task, data in study['tasks'].items():
+        comps = comparisons(data)
+        if not comps:
+            lines.append(f'- {task}: no GRU model to compare with.')
+            continue
+        better = [c for c in comps if c['p_holm'] < ALPHA and c['diff'] > 0]
+        worse = [c for c in comps if c['p_holm'] < ALPHA and c['diff'] < 0]
+        by_arch = {}
+        for c in better:
+            by_arch.setdefault(c['arch'], [0, 0])[0] += 1
+        for c in worse:
+            by_arch.setdefault(c['arch'], [0, 0])[1] += 1
+        detail = '; '.join(f'{ARCH_LABELS[a]} better in {b}, worse in {w}'
+                           for a, (b, w) in sorted(by_arch.items()))
+        lines.append(f'- **{task}**: of {len(comps)} paired liquid-vs-GRU comparisons '
+                     f'({len({c["arch"] for c in comps})} liquid networks × '
+                     f'{len(data["conditions"])} conditions, each on the same '
+                     f'{study["episodes"]} episodes), {len(better)} favour the liquid network and '
+                     f'{len(worse)} the GRU beyond episode noise; the other '
+                     f'{len(comps) - len(better) - len(worse)} are ties within noise.'
+                     + (f' ({detail}.)' if detail else ''))
+    if seeds:
+        lines.append('- Training-seed noise was measured for '
+                     + ', '.join(ARCH_LABELS[a] for a in seeds['archs']) + ' on '
+                     + ', '.join(seeds['tasks']) + ' (see the seed section): read any single '
+                     'difference together with it.')
+    else:
+        lines.append('- Every model is a single training run; differences may be training '
+                     'noise (the seeds benchmark was not run).')
+    lines.append('')
+    return lines
+
+
 def task_section(task, data, img, seeds=None):
     names = [n for n in (*ARCHS, 'expert') if n in data['models']]
     models = data['models']
@@ -318,6 +354,7 @@ def study_md(study, seeds, out_dir):
         'comparisons (Holm). Findings below are generated from the numbers by these rules.',
         '',
     ]
+    lines += overview(study, seeds)
     for task, data in study['tasks'].items():
         img = f'img/study_{task}.png'
         plots.study_task(task, data, group_levels, img_dir / f'study_{task}.png')
