@@ -34,7 +34,8 @@ def success_rule(task):
 def write_card(path, *, session, report):
     m = session.metadata
     r = report
-    cpu = f'{r["train_cpu_seconds"]:.0f} s' if r.get('train_cpu_seconds') else 'not recorded'
+    cpu = (f'{r["train_cpu_seconds"]:.0f} s of CPU' if r.get('train_cpu_seconds')
+           else 'CPU time not recorded')
     horizon = (f'{r["episode_seconds"]:g} s each' if r['episode_seconds']
                else "each to the task's time limit")
     lines = [
@@ -52,9 +53,10 @@ def write_card(path, *, session, report):
         f'noise {r["obs_noise"]} x obs_scale; final loss {r["final_loss"]:.4g}',
         '- exported: deployment form (training/deploy.py: constants folded into the weights), '
         'TorchScript ONNX exporter, opset 17',
-        f'- training wall time: {r["train_seconds"]:.0f} s ({cpu} of CPU) '
+        f'- training wall time: {r["train_seconds"]:.0f} s ({cpu}) '
         f'on {r["threads"]} thread(s) of a shared 2-core machine; '
         f'seed {m.seed}; source commit `{m.source_commit}`',
+        *([f'- note: {r["note"]}'] if r.get('note') else []),
         '',
         f'## Closed-loop evaluation ({r["eval"]["episodes"]} episodes, {horizon}, '
         'same start states for model and expert, nominal rate)',

@@ -204,4 +204,6 @@ def reexport(run_dir, name, out_dir='models', log=print):
     run_dir = Path(run_dir)
     policy, _ = load_policy(run_dir / f'{name}.pt')
     report = json.loads((run_dir / f'{name}.json').read_text())
+    report['note'] = ('exported again from the saved training checkpoint; training figures '
+                      'are those of the original run')
     return publish(policy, sim_task(report['task']), report, out_dir, run_dir, log=log)
