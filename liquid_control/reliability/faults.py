@@ -10,6 +10,7 @@ Scenarios:
   sensor_restart      the sensor driver is killed (SIGKILL) and restarted
   sim_pause           the simulator is paused and resumed (controller on sim time)
   clock_backwards     /clock jumps back (a simulation reset): no crash, the state is reset
+  sim_reset_clock     sim_node's reset with reset_clock: /clock restarts at 0, control goes on
   model_file_faults   swaps to a removed, truncated, corrupted, replaced-while-loading file
   invalid_parameters  wrong values and types rejected with a reason, node unchanged
   signal_stop         SIGINT and SIGTERM: the safe command goes out before the exit
@@ -312,6 +313,50 @@ def clock_backwards(s, model=None, steps=25):
     s.check('controller alive', controller.alive)
 
 
+def sim_reset_clock(s, model=None):
+    """A Gazebo-style world reset: sim_node's ~/reset with reset_clock restarts /clock at 0
+    under a controller on sim time."""
+    from std_srvs.srv import Trigger
+
+    probe = _probe_model(s.workdir, model)
+    s.start_driver()
+    sim = s.process(sim_command(task='cartpole', mode='realtime', publish_rate_hz=50.0,
+                                command_timeout_s=0.5, reset_clock=True), 'sim')
+    controller = s.controller(probe, use_sim_time=True, control_rate_hz=50.0)
+    s.wait_command(_not(s.safe), START_TIMEOUT_S, 'controlling the simulation')
+    # Let sim time get well past 0 so the reset is a real jump back.
+    late = s.driver.next_status(SIM_STATUS, lambda it: _f(it[2], 'sim_time') >= 2.0,
+                                timeout=15.0)
+    s.require('sim time past 2 s', late is not None)
+    before = _f(late[2], 'sim_time')
+    s.driver.commands.gaps = []
+    s.driver.commands.restart_gaps()
+    response = s.driver.call(Trigger, f'{SIM}/reset', Trigger.Request())
+    s.require('reset accepted', response.success, response.message)
+    early = s.driver.next_status(SIM_STATUS, lambda it: _f(it[2], 'sim_time') < before,
+                                 timeout=5.0)
+    s.check('/clock went back', early is not None,
+            f'{before:.2f} s -> {_f(early[2], "sim_time") if early else "?"} s')
+    s.wait_command(_not(s.safe), 10.0, 'controlling again after the reset')
+    s.figures['clock_before_reset_s'] = round(before, 2)
+    s.require('commands keep coming', s.driver.commands.wait_count(50, 5.0))
+    # Sim time: the commands follow /clock, 20 ms apart (plus the sim's real-time jitter).
+    s.figures['longest_command_gap_around_reset_ms'] = round(s.driver.commands.max_gap_ns / 1e6,
+                                                             1)
+    s.figures['safe_commands_around_reset'] = s.driver.commands.safe_count
+    running = s.driver.next_status(SIM_STATUS, lambda it: it[1] == 'running', timeout=5.0)
+    s.check('simulation running with the controller', running is not None)
+    s.check('processes alive', controller.alive and sim.alive,
+            controller.log(10) + sim.log(10))
+
+
+def _f(values, key):
+    try:
+        return float(values.get(key, 'nan'))
+    except ValueError:
+        return math.nan
+
+
 # -- 4. model file faults during a swap ----------------------------------------------------------
 
 def model_file_faults(s, model=None, race_swaps=30):
@@ -532,6 +577,7 @@ SCENARIOS = {
     'sensor_restart': sensor_restart,
     'sim_pause': sim_pause,
     'clock_backwards': clock_backwards,
+    'sim_reset_clock': sim_reset_clock,
     'model_file_faults': model_file_faults,
     'invalid_parameters': invalid_parameters,
     'signal_stop': signal_stop,
