@@ -343,7 +343,7 @@ def sim_reset_clock(s, model=None):
     # Sim time: the commands follow /clock, 20 ms apart (plus the sim's real-time jitter).
     s.figures['longest_command_gap_around_reset_ms'] = round(s.driver.commands.max_gap_ns / 1e6,
                                                              1)
-    s.figures['safe_commands_around_reset'] = s.driver.commands.safe_count
+    s.figures['safe_commands_in_scenario'] = s.driver.commands.safe_count
     running = s.driver.next_status(SIM_STATUS, lambda it: it[1] == 'running', timeout=5.0)
     s.check('simulation running with the controller', running is not None)
     s.check('processes alive', controller.alive and sim.alive,
