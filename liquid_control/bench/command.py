@@ -12,6 +12,7 @@ the study and the seed training then use `--workers` processes (default 2, the c
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import time
 import traceback
@@ -69,9 +70,13 @@ def run(args):
     failed = []
     for name in selected:
         started = time.perf_counter()
+        load_before = os.getloadavg()[0]
         try:
             module = importlib.import_module(f'{__package__}.{name}')
-            save_result(ctx, name, module.run(ctx))
+            result = module.run(ctx)
+            result['loadavg_1min_start'] = load_before
+            result['run_seconds'] = time.perf_counter() - started
+            save_result(ctx, name, result)
             _log(f'bench: {name} done in {time.perf_counter() - started:.0f} s')
         except Exception:
             failed.append(name)

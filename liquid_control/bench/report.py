@@ -41,9 +41,14 @@ def verdict(ok):
 def measured_note(result):
     m = result.get('machine', {})
     quick = ' — QUICK SMOKE RUN, not representative' if result.get('quick') else ''
-    return (f'_Measured {result.get("finished", "?")} at commit {m.get("commit", "?")}; '
-            f'1-min load average at the end {f(m.get("loadavg_1min"), 2)} on '
-            f'{m.get("cores", "?")} cores{quick}._')
+    start = result.get('loadavg_1min_start')
+    load = (f'1-min load average {f(start, 1)} at the start, {f(m.get("loadavg_1min"), 1)} at '
+            f'the end' if start is not None else
+            f'1-min load average at the end {f(m.get("loadavg_1min"), 1)}')
+    took = result.get('run_seconds')
+    return (f'_Measured {result.get("finished", "?")} at commit {m.get("commit", "?")}'
+            + (f' in {took / 60:.1f} min' if took else '')
+            + f'; {load} on {m.get("cores", "?")} cores{quick}._')
 
 
 def model_source_note(sources):
