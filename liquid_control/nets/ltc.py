@@ -14,7 +14,10 @@ from ncps.torch import LTCCell
 from ncps.wirings import FullyConnected
 from torch import nn
 
-ODE_UNFOLDS = 6
+# Solver steps per control tick. ncps defaults to 6; its fused (semi-implicit) Euler step
+# stays stable for any step size, and at dt ~ nominal 3 steps track the same dynamics
+# closely while halving the cost of training and of every control step.
+ODE_UNFOLDS = 3
 EREV_SEED = 1111  # polarity of each synapse; fixed so the wiring is identical across runs
 
 
