@@ -74,13 +74,17 @@ class Spinner:
     def __init__(self, context):
         from rclpy.executors import SingleThreadedExecutor
         self.executor = SingleThreadedExecutor(context=context)
+        self.errors = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._thread.start()
 
     def _spin(self):
         while not self._stop.is_set():
-            self.executor.spin_once(timeout_sec=0.05)
+            try:
+                self.executor.spin_once(timeout_sec=0.05)
+            except Exception as exc:   # a callback raised: keep spinning, let the test see it
+                self.errors.append(exc)
 
     def add(self, node):
         self.executor.add_node(node)
@@ -107,14 +111,26 @@ def wait_for(predicate, timeout=10.0, what='condition'):
     return True
 
 
-def call(spinner_or_none, client, request, timeout=10.0):
-    """Call a service and wait for its response (the client's node must be spinning)."""
+def call(spinner_or_none, client, request, timeout=10.0, attempt_timeout=None):
+    """Call a service and wait for its response (the client's node must be spinning).
+
+    With attempt_timeout, an unanswered request is sent again until `timeout`: only for
+    requests that are safe to repeat. Right after discovery a response can be lost (the
+    server may not yet have matched the client's response reader), so tests first make one
+    repeatable call on each client (see Remote.warm_up in test_node_process).
+    """
     assert client.wait_for_service(timeout_sec=timeout), f'{client.srv_name} not available'
-    future = client.call_async(request)
-    done = threading.Event()
-    future.add_done_callback(lambda _: done.set())
-    assert done.wait(timeout), f'no response from {client.srv_name}'
-    return future.result()
+    deadline = time.monotonic() + timeout
+    while True:
+        future = client.call_async(request)
+        done = threading.Event()
+        future.add_done_callback(lambda _: done.set())
+        left = deadline - time.monotonic()
+        if done.wait(min(attempt_timeout or left, max(left, 0.0))):
+            return future.result()
+        client.remove_pending_request(future)
+        if attempt_timeout is None or time.monotonic() >= deadline:
+            raise AssertionError(f'no response from {client.srv_name}')
 
 
 class Collector:

@@ -118,9 +118,9 @@ def test_period_can_change_while_running():
         assert wait_until(lambda: len(rec.calls) >= 10)
         loop.period_s = 0.02
         n = len(rec.calls)
-        assert wait_until(lambda: len(rec.calls) >= n + 5)
-        tail = np.diff([c[0] for c in rec.calls[-4:]]) / 1e6
-        assert tail.min() > 15
+        assert wait_until(lambda: len(rec.calls) >= n + 8)
+        tail = np.diff([c[0] for c in rec.calls[-6:]]) / 1e6
+        assert np.median(tail) > 15      # 20 ms now (a late tick may shorten one interval)
     finally:
         loop.stop()
 

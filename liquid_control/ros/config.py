@@ -23,7 +23,7 @@ TWIST_STAMPED = 'geometry_msgs/msg/TwistStamped'
 
 SOURCE_TYPES = (JOINT_STATE, IMU, ODOMETRY, FLOAT64_ARRAY)
 SINK_TYPES = (FLOAT64_ARRAY, TWIST, TWIST_STAMPED)
-QOS_PROFILES = ('sensor_data', 'reliable', 'best_effort')
+QOS_PROFILES = ('sensor_data', 'reliable', 'best_effort', 'latched')
 DT_SOURCES = ('measured', 'nominal')
 
 MAX_RATE_HZ = 2000.0
@@ -153,7 +153,10 @@ def source_parameters(source):
                   'path-relative fields (cross_track_error, heading_error, ...) are computed '
                   'from the odometry pose against it.', read_only=True),
         ParamSpec(p + 'path_qos', 'string', 'reliable',
-                  'QoS of the path subscription.', read_only=True, choices=QOS_PROFILES),
+                  'QoS of the path subscription: reliable (volatile, matches every reliable '
+                  'publisher) or latched (transient local: also gets the last path published '
+                  'before the node started, but only from a transient-local publisher).',
+                  read_only=True, choices=QOS_PROFILES),
     )
 
 

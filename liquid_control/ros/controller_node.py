@@ -65,6 +65,10 @@ def qos_profile(name):
     """QoS by the names the parameters take (see config.QOS_PROFILES)."""
     if name == 'sensor_data':
         return qos_profile_sensor_data
+    if name == 'latched':
+        return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
+                          reliability=ReliabilityPolicy.RELIABLE,
+                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
     reliability = (ReliabilityPolicy.RELIABLE if name == 'reliable'
                    else ReliabilityPolicy.BEST_EFFORT)
     return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10 if name == 'reliable' else 1,
