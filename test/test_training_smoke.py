@@ -110,3 +110,9 @@ def test_quick_training_on_the_cartpole_sim(tmp_path):
                    log=lambda *_: None)
     session = load_controller(tmp_path / 'cartpole_cfc.onnx')
     assert session.metadata.task == 'cartpole' and report['expert_eval']['episodes'] == 2
+
+
+def test_cli_requires_an_arch_with_a_task(capsys):
+    from liquid_control.training import cli_main
+    assert cli_main(['--task', 'cartpole']) == 2
+    assert '--arch is required' in capsys.readouterr().err
