@@ -117,7 +117,7 @@ def test_watchdog_safe_command_error_diagnostics_and_resume(ros, task_models):
     feed(helper, pub, out, joint_state(), count=3, predicate=lambda m: m.data[0] != 2.5)
     # Data stops: within the timeout the safe command goes out, every tick.
     safe = out.wait(5, predicate=lambda m: list(m.data) == [2.5])
-    assert len(safe) == 5
+    assert len(safe) >= 5
     mark = diags.mark()
     node.publish_diagnostics()
     status = diags.wait(1, since=mark,

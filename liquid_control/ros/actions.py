@@ -125,33 +125,27 @@ def message_builder(msg_type, names, msg_class, stamp=None):
 
     Float64MultiArray: data in the order of `names`. Twist/TwistStamped: each name is a
     field (linear.x, angular.z, ...); fields not named are 0. TwistStamped needs
-    `stamp`, a function returning the header stamp.
+    `stamp`, a function returning the header stamp. The builder fills and returns one
+    message object each call (publishing copies it), so it must not be shared by threads
+    that build at the same time.
     """
+    msg = msg_class()
     if msg_type == FLOAT64_ARRAY:
         def build(command):
-            msg = msg_class()
             msg.data = [float(v) for v in command]
             return msg
         return build
     if msg_type in (TWIST, TWIST_STAMPED):
         slots = [tuple(name.split('.')) for name in names]
+        twist = msg if msg_type == TWIST else msg.twist
+        targets = [getattr(twist, part) for part, _ in slots]
+        axes = [axis for _, axis in slots]
 
-        def fill(twist, command):
-            for (part, axis), value in zip(slots, command):
-                setattr(getattr(twist, part), axis, float(value))
-
-        if msg_type == TWIST:
-            def build(command):
-                msg = msg_class()
-                fill(msg, command)
-                return msg
-            return build
-
-        def build_stamped(command):
-            msg = msg_class()
-            if stamp is not None:
+        def build(command):
+            for target, axis, value in zip(targets, axes, command):
+                setattr(target, axis, float(value))
+            if stamp is not None and msg_type == TWIST_STAMPED:
                 msg.header.stamp = stamp()
-            fill(msg.twist, command)
             return msg
-        return build_stamped
+        return build
     raise ConfigError(f'unsupported command message type {msg_type!r}')
