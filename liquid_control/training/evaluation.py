@@ -6,7 +6,9 @@ Episodes, disturbances and the success interval are the simulator's (sim.episode
 """
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -32,11 +34,25 @@ class SessionController:
         return action
 
 
-def evaluate_model_and_expert(sim, model_path, episodes, seconds, **conditions):
-    """(model summary, expert summary, model step times in us) on identical episodes."""
+def evaluate_model_and_expert(sim, model_path, episodes, seconds, expert_cache=None):
+    """(model summary, expert summary, model step times in us) on identical episodes.
+
+    The expert is deterministic, so its summary for a (task, episodes, horizon) is the same
+    for every model: `expert_cache` (a folder) keeps it between runs.
+    """
     from liquid_control.sim.episode import evaluate
     controller = SessionController(load_controller(model_path))
-    kwargs = dict(duration=seconds, nominal_dt=sim.spec.nominal_dt, **conditions)
+    kwargs = dict(duration=seconds, nominal_dt=sim.spec.nominal_dt)
     model = evaluate(sim.make_env, lambda: controller, episodes, EVAL_SEED, **kwargs)
-    expert = evaluate(sim.make_env, sim.make_expert, episodes, EVAL_SEED, **kwargs)
-    return model.summary, expert.summary, np.asarray(controller.step_seconds) * 1e6
+    cached = None
+    if expert_cache is not None:
+        cached = Path(expert_cache) / (f'expert_{sim.spec.name}_{episodes}ep_{seconds}s_'
+                                       f'seed{EVAL_SEED}.json')
+        if cached.is_file():
+            return (model.summary, json.loads(cached.read_text()),
+                    np.asarray(controller.step_seconds) * 1e6)
+    expert = evaluate(sim.make_env, sim.make_expert, episodes, EVAL_SEED, **kwargs).summary
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_text(json.dumps(expert))
+    return model.summary, expert, np.asarray(controller.step_seconds) * 1e6

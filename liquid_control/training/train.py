@@ -61,6 +61,7 @@ ARCH_CONFIG = {
     'ncp': dict(batch=64),
     # Diff-drive episodes are longer and the task is smoother: a smaller LTC budget suffices.
     ('diffdrive', 'ltc'): dict(bc_batches=16, dagger_rounds=3, dagger_batches=8),
+    ('diffdrive', 'ncp'): dict(bc_batches=24, dagger_rounds=3, dagger_batches=12),
 }
 
 
@@ -185,7 +186,8 @@ def publish(policy, sim, report, out_dir, run_dir=None, eval_episodes=100, log=p
     session = export_policy(policy, out_dir / f'{name}.onnx', seed=report['seed'])
     log(f'  evaluating {name} and the expert on {eval_episodes} episodes')
     model_eval, expert_eval, step_us = evaluate_model_and_expert(
-        sim, out_dir / f'{name}.onnx', eval_episodes, report['episode_seconds'])
+        sim, out_dir / f'{name}.onnx', eval_episodes, report['episode_seconds'],
+        expert_cache=run_dir)
     report.update(eval=model_eval, expert_eval=expert_eval,
                   step_us_median=float(np.median(step_us)),
                   step_us_p99=float(np.percentile(step_us, 99)))
