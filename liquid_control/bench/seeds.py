@@ -63,7 +63,6 @@ def run(ctx):
     duration = 0.5 if ctx.quick else None
     if ctx.quick:
         archs, seeds, tasks = archs[:1], seeds[:1], tasks[:1]
-    os.environ.setdefault('TQDM_DISABLE', '1')     # inherited by the worker processes
     jobs = []
     for task in tasks:
         for arch in archs:
@@ -76,7 +75,15 @@ def run(ctx):
             f'{", ".join(archs)}) and evaluating each on {len(SEED_CONDITIONS)} conditions '
             f'x {episodes} episodes, {ctx.workers} process(es)')
     started = time.perf_counter()
-    results = _pool_map(train_and_evaluate, jobs, ctx)
+    saved = os.environ.get('TQDM_DISABLE')
+    os.environ['TQDM_DISABLE'] = '1'               # inherited by the worker processes
+    try:
+        results = _pool_map(train_and_evaluate, jobs, ctx)
+    finally:
+        if saved is None:
+            os.environ.pop('TQDM_DISABLE', None)
+        else:
+            os.environ['TQDM_DISABLE'] = saved
     shipped = _study_cells(ctx, episodes)
     out = {}
     for task in tasks:
