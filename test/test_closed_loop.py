@@ -26,9 +26,12 @@ MODELS = Path(__file__).resolve().parents[1] / 'models'
 def run_session(run_dir, **kw):
     """Start, run to the end, stop; return (summary, RunData)."""
     session = SimSession(run_dir, mode='lockstep', **kw)
-    with session:
+    try:
+        session.start()
         assert session.run_to_end(), f'not finished: {session.live.sim_status}'
-    assert set(session.stop().values()) <= {0, None} or True
+    finally:
+        codes = session.stop()
+    assert codes == {'controller': 0, 'sim_node': 0}, codes    # both stopped cleanly
     run = load_run(session.bag_path, kw.get('task', 'cartpole'))
     summary = summarize_run(run, session.bag_path)
     sim = summary['simulator']
@@ -55,15 +58,15 @@ def alone(seed, duration):
 
 
 def test_expert_over_dds_in_lockstep_is_the_simulation_alone(tmp_path):
-    summary, run = run_session(tmp_path, task='cartpole', controller='expert', duration=4.0,
+    summary, run = run_session(tmp_path, task='cartpole', controller='expert', duration=3.0,
                                seed=2)
-    expected, metrics = alone(seed=2, duration=4.0)
+    expected, metrics = alone(seed=2, duration=3.0)
     # Recorded states from the episode start (the first command) on.
     assert len(run.state) == len(expected)
     np.testing.assert_array_equal(run.state, expected)
     assert summary['episode']['tracking_error'] == pytest.approx(metrics['tracking_error'],
                                                                  rel=1e-5)
-    # One command per tick (200), and the answer to the final state unless the run stopped
+    # One command per tick (150), and the answer to the final state unless the run stopped
     # before it was recorded.
     assert len(run.command_all) in (len(expected) - 1, len(expected))
 
@@ -77,15 +80,15 @@ def test_model(tmp_path_factory):
 
 def test_controller_node_in_lockstep_is_deterministic(tmp_path, test_model):
     runs = [run_session(tmp_path / f'run{i}', task='cartpole', controller='cfc',
-                        model=str(test_model), duration=3.0, seed=4) for i in range(2)]
+                        model=str(test_model), duration=2.0, seed=4) for i in range(2)]
     (s1, r1), (s2, r2) = runs
     np.testing.assert_array_equal(r1.state, r2.state)
-    # One command per tick: 150 in the 3 s episode. After the end come the answer to the
+    # One command per tick: 100 in the 2 s episode. After the end come the answer to the
     # final state and the safe command sent when the controller stops, either of which may
     # miss the recorder as the run shuts down.
-    np.testing.assert_array_equal(r1.command_all[:150], r2.command_all[:150])
-    tails = [set(r.command_all[150:, 0].tolist()) - {0.0} for r in (r1, r2)]
-    assert all(len(r.command_all) <= 152 for r in (r1, r2))
+    np.testing.assert_array_equal(r1.command_all[:100], r2.command_all[:100])
+    tails = [set(r.command_all[100:, 0].tolist()) - {0.0} for r in (r1, r2)]
+    assert all(len(r.command_all) <= 102 for r in (r1, r2))
     assert len(tails[0] | tails[1]) <= 1
     loop = s1['loop_timing']
     assert loop['model'] == 'cartpole_test' and loop['clock'] == 'sim'
@@ -101,7 +104,8 @@ def shipped(name):
 @pytest.mark.parametrize('name', [shipped('cartpole_cfc'), shipped('cartpole_gru')])
 def test_shipped_cartpole_model_swings_up_and_balances(tmp_path, name):
     arch = name.split('_')[1]
-    summary, run = run_session(tmp_path, task='cartpole', controller=arch, duration=10.0,
+    # 8 s: the swing-up takes about 2 s, and success needs the final 2 s upright.
+    summary, run = run_session(tmp_path, task='cartpole', controller=arch, duration=8.0,
                                seed=1)
     assert summary['loop_timing']['model'] == name
     assert summary['episode']['success'], summary['episode']
@@ -111,8 +115,9 @@ def test_shipped_cartpole_model_swings_up_and_balances(tmp_path, name):
 @pytest.mark.parametrize('name', [shipped('diffdrive_cfc')])
 def test_shipped_diffdrive_model_follows_the_path(tmp_path, name):
     arch = name.split('_')[1]
+    # Seed 3: a 7 m path with turns both ways (the paths are 6-10 m).
     summary, run = run_session(tmp_path, task='diffdrive', controller=arch, duration=40.0,
-                               seed=1)
+                               seed=3)
     metrics = summary['episode']['metrics']
     assert summary['episode']['success'], metrics
     assert metrics['reached_goal'] == 'true'

@@ -63,7 +63,7 @@ TOPIC_ODOM = 'odom'
 TOPIC_PLAN = 'plan'
 TOPIC_CMD_VEL = 'cmd_vel'
 DIAGNOSTICS_PERIOD_S = 1.0
-WAITING_TIMEOUT_S = 0.1          # lockstep: wall time per tick while no controller answers
+WAITING_TIMEOUT_S = 0.1          # lockstep: wall time per tick while no controller exists
 PAUSED_REPUBLISH_S = 0.1         # wall time between republications while paused
 PAUSED_DIAGNOSTICS_S = 0.25      # diagnostics come faster while paused (start-up gating)
 LATE_RESYNC_S = 0.1              # realtime: further behind (wall s), restart the schedule
@@ -470,7 +470,13 @@ class SimNode(Node):
             self._publish()
             self._hold_while_paused()
             waiting = not core.running
-            timeout = WAITING_TIMEOUT_S if waiting else self.config_value('lockstep_timeout_s')
+            # Before the first command the clock must move on so that a controller on sim
+            # time can tick at all, but a controller that is up and slow to answer must not
+            # see the start state twice (its recurrent state would differ run to run): step
+            # quickly only while no command publisher exists.
+            timeout = self.config_value('lockstep_timeout_s')
+            if waiting and self._cmd_sub.get_publisher_count() == 0:
+                timeout = WAITING_TIMEOUT_S
             answered = self.inbox.wait_for(seq, timeout)
             if self.inbox.stopping or self.inbox.reset_requested:
                 continue

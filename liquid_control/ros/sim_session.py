@@ -26,6 +26,7 @@ from .sim_topics import (CLOCK, DIAGNOSTICS, JOINT_STATES, ODOM, PLAN, recorded_
                          topics_for)
 
 STOP_TIMEOUT_S = 5.0
+LOCKSTEP_TIMEOUT_S = 5.0
 
 
 def private_domain_id(rng=None):
@@ -125,6 +126,10 @@ class SimSession:
         # Paused until every process has matched the others (see `start`); the run ends
         # when the task ends the episode.
         extra = {'paused': True, 'end_on_done': True, **(sim_params or {})}
+        if mode == 'lockstep':
+            # Only a dead controller should make a lockstep tick go unanswered; a loaded
+            # machine can stall a live one for over a second.
+            extra.setdefault('lockstep_timeout_s', LOCKSTEP_TIMEOUT_S)
         self.sim_params = sl.sim_parameters(task, mode, controller_clock, seed, duration,
                                             **extra)
         use_sim_time = controller_clock == 'sim'
@@ -205,6 +210,10 @@ class SimSession:
             if int(sim.get('command_publishers', 0)) < 1:
                 return False
             if self._recorder.publisher_count(self.topics.command_topic) < 1:
+                return False
+            # controller_node reports its lifecycle state; the expert node has no lifecycle.
+            if self.controller != sl.EXPERT and \
+                    self.live.controller_status.get('lifecycle_state') != 'active':
                 return False
         return True
 
