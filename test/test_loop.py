@@ -161,3 +161,12 @@ def test_prepare_runs_before_each_tick():
     ticks = [i for i, what in enumerate(order) if what == 'tick']
     # Every tick follows a prepare (a deadline skipped after waking adds another prepare).
     assert all(order[i - 1] == 'prepare' for i in ticks)
+
+
+def test_adaptive_margin_grows_with_late_wake_ups_and_stays_under_half_a_period():
+    loop = WallClockLoop(Recorder(), 0.010, 0.0005, adaptive=True)
+    assert loop._margin(10 * MS, 0.0) == 500_000
+    assert loop._margin(10 * MS, 1.2 * MS) == 1_500_000
+    assert loop._margin(10 * MS, 20 * MS) == 5 * MS
+    loop.adaptive = False
+    assert loop._margin(10 * MS, 1.2 * MS) == 500_000

@@ -86,9 +86,13 @@ PARAMETERS = (
               'or the nominal period 1/control_rate_hz.', choices=DT_SOURCES),
     ParamSpec('busy_wait_us', 'int', 500,
               'Wall-clock loop only: the loop thread sleeps until this long before each '
-              'deadline, then spins to it. Larger holds the period tighter at the cost of CPU '
-              '(about busy_wait_us * control_rate_hz of one core); 0 only sleeps.',
+              'deadline, then spins to it (at most half a period). Larger holds the period '
+              'tighter at the cost of CPU (about busy_wait_us * control_rate_hz of one core).',
               low=0, high=100000),
+    ParamSpec('busy_wait_adaptive', 'bool', True,
+              'Wall-clock loop only: when the loop thread wakes later than busy_wait_us before '
+              'its deadline (a loaded machine, a VM), spin longer, up to half a period, to '
+              'keep the tick on time; the margin shrinks back when wake-ups are prompt again.'),
     ParamSpec('thread_priority', 'int', 50,
               'Wall-clock loop only: SCHED_FIFO priority of the loop thread (as ros2_control\'s '
               'controller manager), 0 = normal scheduling. Where real-time scheduling is not '
@@ -206,6 +210,7 @@ class ControllerConfig:
     sources: tuple
     sink: SinkConfig
     thread_priority: int = 0
+    busy_wait_adaptive: bool = True
 
     @property
     def period_s(self):
@@ -380,6 +385,7 @@ def parse_config(values):
         dt_source=_get(values, 'dt_source'),
         busy_wait_us=_get(values, 'busy_wait_us'),
         thread_priority=_get(values, 'thread_priority'),
+        busy_wait_adaptive=_get(values, 'busy_wait_adaptive'),
         sources=parse_sources(values),
         sink=parse_sink(values),
     )

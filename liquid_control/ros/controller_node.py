@@ -219,6 +219,7 @@ class ControllerNode(LifecycleNode):
         if self._loop is not None:
             self._loop.period_s = config.period_s
             self._loop.busy_wait_s = config.busy_wait_us * 1e-6
+            self._loop.adaptive = config.busy_wait_adaptive
         if self._sim_timer is not None and 'control_rate_hz' in changes:
             self._sim_timer.timer_period_ns = int(config.period_s * 1e9)
 
@@ -310,7 +311,8 @@ class ControllerNode(LifecycleNode):
                                        self._config.busy_wait_us * 1e-6, self._stats,
                                        on_error=self._on_loop_error,
                                        prepare=self._take_sensor_messages,
-                                       priority=self._config.thread_priority)
+                                       priority=self._config.thread_priority,
+                                       adaptive=self._config.busy_wait_adaptive)
             self._loop.start()
             self._scheduling = self._loop.scheduling
             if 'not permitted' in self._scheduling:
@@ -435,6 +437,7 @@ class ControllerNode(LifecycleNode):
             'clock': 'sim' if self._uses_sim_time else 'wall',
             'scheduling': ('executor (sim time)' if self._uses_sim_time
                            else self._scheduling or 'not running'),
+            'busy_wait_us_now': (self._loop.spin_ns / 1e3 if self._loop is not None else 0.0),
             'dt_source': self._values['dt_source'],
             'window': window or {},
             'missed_total': self._stats.total_missed,

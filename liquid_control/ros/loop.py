@@ -10,6 +10,12 @@ Deadlines are absolute (t0 + k * period): errors do not accumulate. A tick that 
 than half a period late skips the deadlines it missed (counted) rather than bursting to
 catch up.
 
+How late the thread wakes from its sleep depends on the machine: tens of microseconds on an
+idle robot computer, a millisecond or more on a loaded one or in a VM whose idle vCPU the host
+deschedules. With `adaptive`, the loop measures that lateness and, when it exceeds the
+margin, spins longer (up to half a period), so the tick still starts on time; the margin
+shrinks back as the lateness decays (2 s half-life).
+
 Before spinning, the loop calls `prepare()` (the node takes queued sensor messages there, so
 the work after the deadline is short). With `priority` > 0 the thread asks for SCHED_FIFO
 at that priority, as ros2_control's controller manager does; where that is not permitted it
@@ -115,8 +121,10 @@ class WallClockLoop:
     """
 
     def __init__(self, tick, period_s, busy_wait_s=0.0005, stats=None, on_error=None,
-                 name='control_loop', prepare=None, priority=0):
+                 name='control_loop', prepare=None, priority=0, adaptive=False):
         self._tick = tick
+        self.adaptive = adaptive
+        self.spin_ns = 0         # the busy-wait margin in use
         self._prepare = prepare
         self.priority = priority
         self.scheduling = 'not started'
@@ -151,6 +159,14 @@ class WallClockLoop:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
+    def _margin(self, period, wake_late):
+        """Busy-wait before a deadline: busy_wait_s, grown (when adaptive) to 1.25 times
+        the recent worst wake-up lateness, never above half a period."""
+        spin = int(self.busy_wait_s * 1e9)
+        if self.adaptive:
+            spin = max(spin, int(1.25 * wake_late))
+        return min(spin, period // 2)
+
     def _set_scheduling(self):
         if self.priority <= 0:
             self.scheduling = 'normal'
@@ -171,13 +187,19 @@ class WallClockLoop:
         period = int(self.period_s * 1e9)
         deadline = clock() + period
         previous = None
+        wake_late = 0.0        # recent worst lateness of the wake-up, decaying (ns)
         while not stop.is_set():
             period = int(self.period_s * 1e9)
-            spin = min(int(self.busy_wait_s * 1e9), period // 2)
+            spin = self._margin(period, wake_late)
+            self.spin_ns = spin
             now = clock()
-            if deadline - now > spin:
-                if stop.wait((deadline - now - spin) / 1e9):
+            wake_at = deadline - spin
+            if wake_at > now:
+                if stop.wait((wake_at - now) / 1e9):
                     break
+                woke = clock()
+                # Half-life of 2 s: a one-off delay is forgotten, a loaded machine is not.
+                wake_late = max(float(woke - wake_at), wake_late * 0.5 ** (period / 2e9))
             if prepare is not None:
                 try:
                     prepare()

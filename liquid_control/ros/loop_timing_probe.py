@@ -1,8 +1,8 @@
 """Loop timing probe: the controller node's loop against a plain rclpy timer, in one run.
 
     python -m liquid_control.ros.loop_timing_probe --model cartpole_cfc [--rates 100 1000]
-        [--duration 5] [--rounds 2] [--load 0] [--busy-wait-us 500] [--thread-priority 50]
-        [--timer-priority 0]
+        [--duration 5] [--rounds 2] [--load 0] [--busy-wait-us 500] [--fixed-busy-wait]
+        [--thread-priority 50] [--timer-priority 0]
 
 For each rate it alternates two subjects, each in its own process under the same conditions:
   node   controller_node's ControllerNode (wall-clock loop thread, see loop.py)
@@ -47,7 +47,8 @@ def _run_node_subject(args):
                  Parameter('control_rate_hz', value=float(args.rate)),
                  Parameter('sensor_timeout_s', value=1.0),
                  Parameter('busy_wait_us', value=int(args.busy_wait_us)),
-                 Parameter('thread_priority', value=int(args.thread_priority))]
+                 Parameter('thread_priority', value=int(args.thread_priority)),
+                 Parameter('busy_wait_adaptive', value=not args.fixed_busy_wait)]
     node = ControllerNode(namespace=NAMESPACE, parameter_overrides=overrides, tick_stats=stats)
     executor = SingleThreadedExecutor()
     executor.add_node(node)
@@ -189,10 +190,11 @@ def run_subject(subject, rate, args):
     and timer_priority default to the node's default and normal scheduling)."""
     thread_priority = getattr(args, 'thread_priority', DEFAULT_THREAD_PRIORITY)
     timer_priority = getattr(args, 'timer_priority', 0)
+    fixed = ['--fixed-busy-wait'] if getattr(args, 'fixed_busy_wait', False) else []
     cmd = [sys.executable, '-m', 'liquid_control.ros.loop_timing_probe', '--child', subject,
            '--rate', str(rate), '--duration', str(args.duration), '--model', args.model,
            '--busy-wait-us', str(args.busy_wait_us), '--thread-priority',
-           str(thread_priority), '--timer-priority', str(timer_priority)]
+           str(thread_priority), '--timer-priority', str(timer_priority)] + fixed
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 60,
                          env=dict(os.environ, RCUTILS_LOGGING_SEVERITY_THRESHOLD='WARN'))
     for line in out.stdout.splitlines():
@@ -221,6 +223,8 @@ def main(argv=None):
     parser.add_argument('--busy-wait-us', type=int, default=500)
     parser.add_argument('--thread-priority', type=int, default=DEFAULT_THREAD_PRIORITY,
                         help="the node's thread_priority parameter (0 = normal scheduling)")
+    parser.add_argument('--fixed-busy-wait', action='store_true',
+                        help='the node with busy_wait_adaptive false')
     parser.add_argument('--timer-priority', type=int, default=0,
                         help='SCHED_FIFO priority of the plain timer process (0 = normal)')
     parser.add_argument('--child', choices=('node', 'timer'), help=argparse.SUPPRESS)
@@ -232,8 +236,9 @@ def main(argv=None):
 
     print(f'loop timing probe: model {args.model}, {args.duration:g} s per run, '
           f'{args.rounds} round(s), {args.load} load process(es), busy_wait_us '
-          f'{args.busy_wait_us}, node thread_priority {args.thread_priority}, timer priority '
-          f'{args.timer_priority}, sensor traffic at the control rate; cores: {os.cpu_count()}')
+          f'{args.busy_wait_us} ({"fixed" if args.fixed_busy_wait else "adaptive"}), node '
+          f'thread_priority {args.thread_priority}, timer priority {args.timer_priority}, '
+          f'sensor traffic at the control rate; cores: {os.cpu_count()}')
     print(f'{"rate":>6}  {"loop":<6} {"ticks":>7} {"missed":>7} {"miss%":>7} '
           f'{"p50 us":>8} {"p99 us":>8} {"max us":>9} {"step us":>8} {"sensors":>8}')
     results = {}
