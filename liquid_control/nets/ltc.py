@@ -10,6 +10,7 @@ Conductances must stay >= 0: call `constrain()` after each optimiser step.
 """
 from __future__ import annotations
 
+import torch
 from ncps.torch import LTCCell
 from ncps.wirings import FullyConnected
 from torch import nn
@@ -19,6 +20,11 @@ from torch import nn
 # closely while halving the cost of training and of every control step.
 ODE_UNFOLDS = 3
 EREV_SEED = 1111  # polarity of each synapse; fixed so the wiring is identical across runs
+# ncps initialises sensory synapses for inputs in [0, 1] (thresholds mu in [0.3, 0.8], slopes
+# sigma in [3, 8]): a standardised feature below ~0.3 would switch every synapse off, so the
+# cell could not tell -0.5 from -3. The affine input mapping starts as x -> 0.18 x + 0.55,
+# which spreads the thresholds over about +-1.4 standard deviations with graded slopes.
+INPUT_GAIN, INPUT_OFFSET = 0.18, 0.55
 
 
 class LTC(nn.Module):
@@ -27,6 +33,9 @@ class LTC(nn.Module):
         super().__init__()
         wiring = FullyConnected(units, erev_init_seed=EREV_SEED)
         self.cell = LTCCell(wiring, in_features=n_in, ode_unfolds=ode_unfolds)
+        with torch.no_grad():
+            self.cell._params['input_w'].fill_(INPUT_GAIN)
+            self.cell._params['input_b'].fill_(INPUT_OFFSET)
         self.state_size = units
         self.output_size = units
 

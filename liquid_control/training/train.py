@@ -56,11 +56,11 @@ class Config:
 # which learns more per second than a few big ones. The NCP is bound by per-op overhead,
 # so a wider batch is nearly free.
 ARCH_CONFIG = {
-    'ltc': dict(batch=8, chunk=25, lr=1e-2, lr_final=1e-3, bc_batches=30, dagger_rounds=4,
-                dagger_episodes=16, dagger_batches=10),
+    'ltc': dict(batch=8, chunk=25, lr=1e-2, lr_final=1e-3, bc_batches=40, dagger_rounds=4,
+                dagger_episodes=16, dagger_batches=15, beta0=0.8),
     'ncp': dict(batch=64),
     # Diff-drive episodes are longer and the task is smoother: a smaller LTC budget suffices.
-    ('diffdrive', 'ltc'): dict(bc_batches=16, dagger_rounds=3, dagger_batches=8),
+    ('diffdrive', 'ltc'): dict(bc_batches=24, dagger_rounds=3, dagger_batches=12),
     ('diffdrive', 'ncp'): dict(bc_batches=24, dagger_rounds=3, dagger_batches=12),
 }
 
