@@ -5,8 +5,9 @@ traffic at the control rate from this process; its rate and busy-wait are set be
 windows through its parameters, as `ros2 param set` would. CPU = (utime + stime) of the node
 process over each window / wall time, from /proc/<pid>/stat; memory = VmRSS at the end of the
 window and VmHWM (peak) from /proc/<pid>/status. Each rate is measured with the loop's
-default busy-wait (500 us of spinning before each deadline, the price of its timing) and with
-busy_wait_us 0 (sleep only), to show what that spinning costs.
+default busy-wait (500 us of spinning before each deadline, longer when wake-ups come late:
+the price of its timing) and with no busy-wait at all (busy_wait_us 0, busy_wait_adaptive
+false: sleep only), to show what that spinning costs.
 """
 from __future__ import annotations
 
@@ -36,13 +37,15 @@ def run(ctx):
             for busy_wait_us in busy_waits:
                 for rate in RATES_HZ:
                     traffic.set_node_parameters(control_rate_hz=float(rate),
-                                                busy_wait_us=int(busy_wait_us))
+                                                busy_wait_us=int(busy_wait_us),
+                                                busy_wait_adaptive=busy_wait_us > 0)
                     traffic.run(settle, 1.0 / rate)
                     cpu0, wall0 = sampler.cpu_seconds(), time.monotonic()
                     traffic.run(seconds, 1.0 / rate)
                     cpu1, wall1 = sampler.cpu_seconds(), time.monotonic()
                     memory = sampler.memory_kib()
                     row = {'rate_hz': rate, 'busy_wait_us': busy_wait_us,
+                           'busy_wait_adaptive': busy_wait_us > 0,
                            'seconds': wall1 - wall0,
                            'cpu_percent': 100.0 * (cpu1 - cpu0) / (wall1 - wall0),
                            'rss_mib': memory['VmRSS'] / 1024.0,

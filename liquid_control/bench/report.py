@@ -213,9 +213,9 @@ def section_loop(result, img):
         '',
         f'Period error |interval − k·period| between consecutive tick starts, in µs, and missed '
         f'ticks, for the controller node (its wall-clock loop thread, busy-wait '
-        f'{result["busy_wait_us"]} µs) and a plain rclpy node whose timer callback steps the '
-        f'same model and publishes, each in its own process, {result["rounds"]} alternating '
-        f'runs of {result["duration_s"]:g} s per rate, while JointState messages arrive at the '
+        f'{result["busy_wait_us"]} µs, adaptive) and a plain rclpy node whose timer callback '
+        f'steps the same model and publishes, each in its own process, {result["rounds"]} '
+        f'alternating runs of {result["duration_s"]:g} s per rate, while JointState messages arrive at the '
         f'control rate. The ratio is timer p99 / node p99 (the percentiles are averaged over '
         f'the runs; built on `liquid_control.ros.loop_timing_probe`). A run whose sensor '
         f'traffic started late (slow DDS discovery) is discarded and run again. {scheduling}',
@@ -266,7 +266,12 @@ def section_e2e(result, img):
 
 
 def section_cpu(result):
-    rows = [(f'{r["rate_hz"]:g} Hz', r['busy_wait_us'], f'{r["cpu_percent"]:.1f}%',
+    def spin(r):
+        if not r['busy_wait_us']:
+            return 'none (sleep only)'
+        return f'{r["busy_wait_us"]} µs' + (', adaptive (default)' if r.get(
+            'busy_wait_adaptive', True) else '')
+    rows = [(f'{r["rate_hz"]:g} Hz', spin(r), f'{r["cpu_percent"]:.1f}%',
              f'{r["rss_mib"]:.0f}', f'{r["peak_rss_mib"]:.0f}', r.get('threads', '—'))
             for r in result['rows']]
     return [
@@ -278,10 +283,10 @@ def section_cpu(result):
         f'process with JointState traffic at the control rate; CPU time (user + system, all '
         f'threads) from /proc/<pid>/stat over each window, as % of one core (resolution '
         f'±{result["resolution_percent"]:.1f}%); resident memory from /proc/<pid>/status. '
-        f'busy_wait_us is the loop\'s spinning before each deadline (default 500), which buys '
-        f'the timing of section 2.',
+        f'The busy-wait is the loop\'s spinning before each deadline (default 500 µs, '
+        f'lengthened when wake-ups come late), which buys the timing of section 2.',
         '',
-        table(('rate', 'busy_wait_us', 'CPU (% of one core)', 'RSS MiB', 'peak RSS MiB',
+        table(('rate', 'busy-wait', 'CPU (% of one core)', 'RSS MiB', 'peak RSS MiB',
                'threads'), rows),
         '',
     ]
