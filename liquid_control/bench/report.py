@@ -215,8 +215,8 @@ def section_loop(result, img):
         f'ticks, for the controller node (its wall-clock loop thread, busy-wait '
         f'{result["busy_wait_us"]} µs, adaptive) and a plain rclpy node whose timer callback '
         f'steps the same model and publishes, each in its own process, {result["rounds"]} '
-        f'alternating runs of {result["duration_s"]:g} s per rate, while JointState messages arrive at the '
-        f'control rate. The ratio is timer p99 / node p99 (the percentiles are averaged over '
+        f'alternating runs of {result["duration_s"]:g} s per rate, while JointState messages '
+        f'arrive at the control rate. The ratio is timer p99 / node p99 (the percentiles are averaged over '
         f'the runs; built on `liquid_control.ros.loop_timing_probe`). A run whose sensor '
         f'traffic started late (slow DDS discovery) is discarded and run again. {scheduling}',
         '',
