@@ -12,9 +12,10 @@ catch up.
 
 How late the thread wakes from its sleep depends on the machine: tens of microseconds on an
 idle robot computer, a millisecond or more on a loaded one or in a VM whose idle vCPU the host
-deschedules. With `adaptive`, the loop measures that lateness and, when it exceeds the
-margin, spins longer (up to half a period), so the tick still starts on time; the margin
-shrinks back as the lateness decays (2 s half-life).
+deschedules; and taking the sensor messages (`prepare`) occasionally takes hundreds of
+microseconds under load. With `adaptive`, the loop measures the two together and, when they
+exceed the margin, wakes earlier (spins longer, up to half a period), so the tick still
+starts on time; the margin shrinks back as the measurement decays (2 s half-life).
 
 Before spinning, the loop calls `prepare()` (the node takes queued sensor messages there, so
 the work after the deadline is short). With `priority` > 0 the thread asks for SCHED_FIFO
@@ -159,12 +160,12 @@ class WallClockLoop:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
 
-    def _margin(self, period, wake_late):
-        """Busy-wait before a deadline: busy_wait_s, grown (when adaptive) to 1.25 times
-        the recent worst wake-up lateness, never above half a period."""
+    def _margin(self, period, lead):
+        """Busy-wait before a deadline: busy_wait_s, grown (when adaptive) to 1.25 times the
+        recent worst lead needed (wake-up lateness + prepare), never above half a period."""
         spin = int(self.busy_wait_s * 1e9)
         if self.adaptive:
-            spin = max(spin, int(1.25 * wake_late))
+            spin = max(spin, int(1.25 * lead))
         return min(spin, period // 2)
 
     def _set_scheduling(self):
@@ -187,25 +188,27 @@ class WallClockLoop:
         period = int(self.period_s * 1e9)
         deadline = clock() + period
         previous = None
-        wake_late = 0.0        # recent worst lateness of the wake-up, decaying (ns)
+        lead = 0.0       # recent worst time from the planned wake-up to ready to spin (ns)
         while not stop.is_set():
             period = int(self.period_s * 1e9)
-            spin = self._margin(period, wake_late)
+            spin = self._margin(period, lead)
             self.spin_ns = spin
             now = clock()
             wake_at = deadline - spin
-            if wake_at > now:
-                if stop.wait((wake_at - now) / 1e9):
-                    break
-                woke = clock()
-                # Half-life of 2 s: a one-off delay is forgotten, a loaded machine is not.
-                wake_late = max(float(woke - wake_at), wake_late * 0.5 ** (period / 2e9))
+            slept = wake_at > now
+            if slept and stop.wait((wake_at - now) / 1e9):
+                break
             if prepare is not None:
                 try:
                     prepare()
                 except Exception as exc:
                     if self._on_error is not None:
                         self._on_error(exc)
+            if slept:
+                # How late the wake-up was plus what prepare() took: the margin must cover
+                # both for the tick to start on time. Half-life of 2 s: a one-off delay is
+                # forgotten, a loaded machine is not.
+                lead = max(float(clock() - wake_at), lead * 0.5 ** (period / 2e9))
             while clock() < deadline:
                 pass
             now = clock()
