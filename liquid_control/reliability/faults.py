@@ -187,7 +187,8 @@ def sensor_restart(s, model=None):
     t_kill = time.monotonic()
     sensor.kill()
     s.wait_command(_close(s.safe), 5.0, 'safe command after the sensor died')
-    latency = time.monotonic() - t_kill
+    t_safe = time.monotonic()
+    latency = t_safe - t_kill
     s.figures['kill_to_safe_command_s'] = round(latency, 3)
     s.check(f'safe command within sensor_timeout_s ({SENSOR_TIMEOUT_S} s) + 0.3 s',
             latency <= SENSOR_TIMEOUT_S + 0.3, f'{latency:.3f} s')
@@ -195,13 +196,16 @@ def sensor_restart(s, model=None):
                                   'tripped', timeout=5.0)
     s.check('diagnostics report the watchdog at ERROR', status is not None and status[0] == 2,
             status[1] if status else 'no status')
+    s.require('commands go on while the sensor is down',
+              s.driver.commands.wait_count(int(RATE_HZ // 2), 5.0))
     t_restart = time.monotonic()
     s.process(sensor_command(RATE_HZ, FEED_POSITION), 'sensor')
     s.wait_command(_close([FEED_POSITION]), START_TIMEOUT_S, 'control resumed on restart')
     s.figures['restart_to_control_s'] = round(time.monotonic() - t_restart, 3)
-    outage = s.commands_since(t_kill + SENSOR_TIMEOUT_S + 0.3, t_restart)
-    s.check('only the safe command while the sensor was down',
-            all(np.allclose(v, s.safe) for v in outage), f'{len(outage)} commands')
+    outage = s.commands_since(t_safe, t_restart)
+    s.check('only the safe command while the sensor was down (at least 40 commands)',
+            len(outage) >= 40 and all(np.allclose(v, s.safe) for v in outage),
+            f'{len(outage)} commands')
     s.figures['commands_during_outage'] = len(outage)
     status = s.driver.next_status(CONTROLLER_STATUS, lambda it: it[2].get('watchdog') == 'ok',
                                   timeout=5.0)
@@ -559,7 +563,7 @@ def controller_killed(s, model=None):
         # held_command stays the last command received; command_timed_out says the
         # actuators get zero instead (SimCore.applied_command).
         return item[2].get('command_timed_out') == 'true'
-    status = s.driver.next_status(SIM_STATUS, zeroed, timeout=command_timeout + 5.0)
+    status = s.driver.next_status(SIM_STATUS, zeroed, timeout=command_timeout + 10.0)
     latency = time.monotonic() - t_kill
     s.check('simulator reports the command timeout: actuators at zero',
             status is not None and 'zero' in status[1],
@@ -568,8 +572,10 @@ def controller_killed(s, model=None):
         s.figures['last_held_command'] = status[2].get('held_command')
         s.figures['sim_command_timeouts'] = status[2].get('command_timeouts')
     s.figures['kill_to_zero_reported_s'] = round(latency, 2)
-    s.check('reported within command_timeout_s + one diagnostics period + 1 s',
-            latency <= command_timeout + 2.0, f'{latency:.2f} s')
+    # The zero is applied at command_timeout_s of sim time (SimCore.advance_to); how soon it
+    # shows here depends on the 1 s diagnostics period and on the machine's load.
+    s.check('reported within command_timeout_s + one diagnostics period + 5 s of slack',
+            latency <= command_timeout + 6.0, f'{latency:.2f} s')
     s.check('simulator alive', sim.alive, sim.log(10))
 
 

@@ -34,6 +34,7 @@ GAP_BINS = (1.5, 2.5, 3.5, 5.0, 10.0, 50.0)     # gap sizes in periods, for the 
 BURST_SHARE = 0.01            # reported: windows missing more than 1 % of their ticks
 RSS_GROWTH_LIMIT_MB = 5.0
 STEP_DRIFT_LIMIT = 1.5        # last-quarter median step time / first-quarter median, at most
+SENSOR_TIMEOUT_S = 0.1        # the controller's watchdog in the long run: 50 periods at 500 Hz
 
 
 def _f(values, key, default=0.0):
@@ -44,7 +45,7 @@ def _f(values, key, default=0.0):
 
 
 def run_long(duration_s=60.0, rate_hz=500.0, model=None, workdir=None, warmup_s=None,
-             reset_every_s=30.0, log=None):
+             reset_every_s=30.0, sensor_timeout_s=SENSOR_TIMEOUT_S, log=None):
     """Run the closed loop for `duration_s` at `rate_hz`; return the figures and checks."""
     from std_srvs.srv import Trigger
 
@@ -62,9 +63,10 @@ def run_long(duration_s=60.0, rate_hz=500.0, model=None, workdir=None, warmup_s=
                                   command_timeout_s=0.5), workdir / 'sim.log', 'sim')
     controller = NodeProcess(controller_command('cartpole', model=str(model),
                                                 control_rate_hz=rate_hz,
-                                                sensor_timeout_s=0.1),
+                                                sensor_timeout_s=float(sensor_timeout_s)),
                              workdir / 'controller.log', 'controller')
     samples = []
+    scheduling = ''
     resets = 0
     reset_failures = 0
     started = None
@@ -88,6 +90,7 @@ def run_long(duration_s=60.0, rate_hz=500.0, model=None, workdir=None, warmup_s=
                     raise RuntimeError('the controller process died')
                 continue
             values = status[2]
+            scheduling = values.get('loop_scheduling', scheduling)
             gaps, driver.commands.gaps = driver.commands.gaps, []
             gaps = np.asarray(gaps, dtype=np.float64) * rate_hz / 1e9   # in periods
             gap_counts += np.bincount(np.searchsorted(GAP_BINS, gaps, side='right'),
@@ -151,6 +154,8 @@ def run_long(duration_s=60.0, rate_hz=500.0, model=None, workdir=None, warmup_s=
         malformed_commands=commands.bad_shape, episode_resets=resets,
         reset_failures=reset_failures, processes_alive_at_end=alive,
         controller_exit_code=controller_exit, error=error, cores=os.cpu_count(),
+        sensor_timeout_s=float(sensor_timeout_s), reset_every_s=float(reset_every_s),
+        loop_scheduling=scheduling,
         logs={'controller': controller.log(20), 'sim': sim.log(20)} if error else {})
     result['checks'] = checks(result)
     result['survived'] = all(c['ok'] for c in result['checks'] if c['required'])

@@ -127,13 +127,16 @@ def _summary(r):
     long = r.get('long')
     if long:
         growth = long.get('rss_controller_growth_mb')
+        failed = [c['check'] for c in long['checks'] if c.get('required', True) and not c['ok']]
+        verdict = 'passed' if long['survived'] else '**not met: ' + '; '.join(failed) + '**'
         rows.append(
             f'| long run | {_fmt(long.get("ran_s", 0) / 60, 1)} min at '
             f'{long["rate_hz"]:g} Hz, {long.get("commands", 0)} commands | '
             f'{0 if all(long["processes_alive_at_end"].values()) else 1} | '
             f'{long["non_finite_commands"]} / {long["out_of_limit_commands"]} | '
-            f'{"passed" if long["survived"] else "**FAILED**"}; RSS growth '
-            f'{_fmt(growth, 2) if growth is not None else "?"} MB |')
+            f'{verdict}; controller RSS growth '
+            f'{_fmt(growth, 2) if growth is not None else "?"} MB; longest gap between '
+            f'commands {_fmt(long.get("longest_gap_ms", 0))} ms |')
     return rows + ['']
 
 
@@ -298,8 +301,9 @@ def _integrity(integ):
 def _long(long):
     out = ['## 4. Long run', '',
            '`sim_node` (real time, cart-pole, sensors at the control rate) and '
-           '`controller_node` (wall-clock loop) as separate processes over DDS, the loop closed '
-           'through the simulation, the episode reset every 30 s through `~/reset`. Once a '
+           '`controller_node` (wall-clock loop, config/cartpole.yaml with the rate and a '
+           'sensor_timeout_s of 0.1 s = 50 periods) as separate processes over DDS, the loop '
+           'closed through the simulation, the episode reset every 30 s through `~/reset`. Once a '
            'second, when the controller\'s diagnostics arrive, both processes\' resident memory '
            '(VmRSS) and the controller\'s window figures are sampled; the gaps between '
            'consecutive commands are measured with the controller\'s own publish timestamps '
@@ -341,7 +345,7 @@ def _long(long):
             f'| watchdog trips, simulator command timeouts | {long.get("watchdog_trips")}, '
             f'{long.get("sim_command_timeouts")} |',
             f'| controller CPU | {_fmt(100 * long.get("controller_cpu_share", 0), 0)} % of a '
-            f'core |',
+            f'core; loop thread {long.get("loop_scheduling") or "SCHED_FIFO 50 (default)"} |',
             f'| machine load (1 min) median / max | {_fmt(long.get("load_1min_median", 0))} / '
             f'{_fmt(long.get("load_1min_max", 0))} on {long.get("cores", 2)} cores |', '',
             'Checks (required ones are properties of the node; the others measure the machine '
