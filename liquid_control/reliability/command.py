@@ -2,7 +2,7 @@
 shipped models against their cards, run the long closed loop; write docs/reliability.md.
 
     liquid-control reliability                       everything: 2000 fuzz cases per task,
-                                                     the 7 fault scenarios, 30 min at 500 Hz
+                                                     the 8 fault scenarios, 30 min at 500 Hz
     liquid-control reliability --quick               200 cases per task, 60 s long run
     liquid-control reliability --only fuzz faults    some parts; the document keeps the last
                                                      results of the others
