@@ -13,10 +13,14 @@ from liquid_control.ros.launch_args import LaunchArgumentError, resolve
 
 @pytest.fixture
 def model_dir(tmp_path, monkeypatch):
+    """Test models as the only ones: not the source tree's models/ nor an installed share/."""
+    from liquid_control.runtime import model_paths
     for name in ('cartpole_cfc', 'cartpole_gru', 'diffdrive_ltc'):
         task = name.split('_')[0]
         build_task_model(tmp_path / f'{name}.onnx', task)
     monkeypatch.setenv('LIQUID_CONTROL_MODEL_PATH', str(tmp_path))
+    monkeypatch.setattr(model_paths, 'source_models_dir', lambda: tmp_path / 'none')
+    monkeypatch.setattr(model_paths, 'installed_models_dir', lambda: None)
     return tmp_path
 
 
@@ -53,8 +57,8 @@ def test_model_argument_overrides_and_paths_become_absolute(model_dir, monkeypat
 @pytest.mark.parametrize('kwargs,match', [
     (dict(task='walker'), 'task:=walker is not one of cartpole, diffdrive'),
     (dict(controller='lstm'), 'controller:=lstm is not one of cfc, ltc, ncp, gru'),
-    (dict(controller='ncp'), "no model named 'cartpole_ncp'.*available models: .*cartpole_gru"
-                             '.*diffdrive_ltc'),
+    (dict(controller='ncp'), "no model named 'cartpole_ncp'.*available models: cartpole_cfc, "
+                             'cartpole_gru, diffdrive_ltc$'),
     (dict(model='/no/such/file.onnx'), 'no such model file'),
     (dict(use_sim_time='maybe'), 'use_sim_time:=maybe is not a boolean'),
     (dict(log_level='loud'), 'log_level:=loud'),
