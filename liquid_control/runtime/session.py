@@ -135,8 +135,10 @@ class ControllerSession:
         self._obs = np.zeros((1, meta.n_obs), np.float32)
         self._dt = np.zeros((1, 1), np.float32)
         self._state = np.zeros((1, meta.n_state), np.float32)
-        self._action = np.zeros((1, meta.n_act), np.float32)
-        self._state_out = np.zeros((1, meta.n_state), np.float32)
+        # Both outputs are views of one buffer, so one sum checks them for non-finite values.
+        self._outputs = np.zeros((1, meta.n_act + meta.n_state), np.float32)
+        self._action = self._outputs[:, :meta.n_act]
+        self._state_out = self._outputs[:, meta.n_act:]
         self._binding = self._session.io_binding()
         for name, buf in ((c.INPUT_OBS, self._obs), (c.INPUT_STATE, self._state),
                           (c.INPUT_DT, self._dt)):
@@ -170,19 +172,20 @@ class ControllerSession:
             return self._reject(f'dt {dt!r} is not a number')
         if not (math.isfinite(dt) and dt > 0.0):
             return self._reject(f'dt must be a finite number > 0 s, got {dt}')
-        obs = np.asarray(obs, dtype=np.float32)
-        if obs.size != self._obs.size:
-            return self._reject(f'observation has {obs.size} values, the model takes '
-                                f'{self._obs.size} ({", ".join(self.metadata.obs_names)})')
-        # A float64 sum of float32 values cannot overflow, so it is finite iff all are.
-        if not math.isfinite(obs.sum(dtype=np.float64)):
-            bad = [n for n, v in zip(self.metadata.obs_names, obs.ravel()) if not np.isfinite(v)]
+        n_obs = self._obs.size
+        if np.size(obs) != n_obs:
+            return self._reject(f'observation has {np.size(obs)} values, the model takes '
+                                f'{n_obs} ({", ".join(self.metadata.obs_names)})')
+        # Copy (and cast) straight into the bound buffer; a float64 sum of float32 values
+        # cannot overflow, so it is finite iff every value is. On rejection the buffer is
+        # simply overwritten by the next step: the state is untouched.
+        self._obs[0] = obs if np.ndim(obs) == 1 else np.ravel(obs)
+        if not math.isfinite(self._obs.sum(dtype=np.float64)):
+            bad = [n for n, v in zip(self.metadata.obs_names, self._obs[0]) if not np.isfinite(v)]
             return self._reject(f'non-finite observation (as float32) {", ".join(bad)}')
-        self._obs[0] = obs.ravel()
         self._dt[0, 0] = dt
         self._session.run_with_iobinding(self._binding)
-        if not (math.isfinite(self._action.sum(dtype=np.float64))
-                and math.isfinite(self._state_out.sum(dtype=np.float64))):
+        if not math.isfinite(self._outputs.sum(dtype=np.float64)):
             return self._reject('the model produced a non-finite output')
         self._state[...] = self._state_out
         self.steps += 1
