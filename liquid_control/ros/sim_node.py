@@ -468,15 +468,19 @@ class SimNode(Node):
                 self._reset()
             seq = self.inbox.seq
             self._publish()
-            self._hold_while_paused()
+            resumed = self._hold_while_paused()
             waiting = not core.running
             # Before the first command the clock must move on so that a controller on sim
             # time can tick at all, but a controller that is up and slow to answer must not
             # see the start state twice (its recurrent state would differ run to run): step
-            # quickly only while no command publisher exists.
+            # quickly only while no command publisher exists. A controller that has seen
+            # this instant during a pause without answering it ticks at the next one: move
+            # on at once.
             timeout = self.config_value('lockstep_timeout_s')
             if waiting and self._cmd_sub.get_publisher_count() == 0:
                 timeout = WAITING_TIMEOUT_S
+            if waiting and resumed:
+                timeout = 0.0
             answered = self.inbox.wait_for(seq, timeout)
             if self.inbox.stopping or self.inbox.reset_requested:
                 continue

@@ -27,6 +27,7 @@ from .sim_topics import (CLOCK, DIAGNOSTICS, JOINT_STATES, ODOM, PLAN, recorded_
 
 STOP_TIMEOUT_S = 5.0
 LOCKSTEP_TIMEOUT_S = 5.0
+LOCKSTEP_SENSOR_TIMEOUT_S = 2.0
 
 
 def private_domain_id(rng=None):
@@ -140,6 +141,11 @@ class SimSession:
                                                               use_sim_time)
         else:
             self.controller_params = {}
+        if mode == 'lockstep' and controller not in (None, sl.EXPERT):
+            # In lockstep every observation is fresh by construction, and controller_node
+            # (on sim time) discards a queued message that waited longer than
+            # sensor_timeout_s of wall time: on a loaded machine that can drop a fresh one.
+            self.controller_params['sensor_timeout_s'] = LOCKSTEP_SENSOR_TIMEOUT_S
         self.controller_params.update(controller_params or {})
         if domain_id is None:
             domain_id = int(os.environ.get('ROS_DOMAIN_ID') or private_domain_id())
