@@ -110,3 +110,12 @@ def test_folded_graph_is_smaller_and_equal(tmp_path, arch):
     for _ in range(50):
         obs, dt = rng.normal(0, 2, CARTPOLE.n_obs), rng.uniform(0.005, 0.05)
         assert np.abs(folded.step(obs, dt) - plain.step(obs, dt)).max() <= PARITY_TOL
+
+
+def test_export_over_a_recorded_model_replaces_its_record(tmp_path):
+    """Re-exporting next to an old model card must not trip the runtime's hash check."""
+    path = tmp_path / 'cartpole_gru.onnx'
+    export_policy(_policy(CARTPOLE, 'gru', seed=0), path)
+    (tmp_path / 'cartpole_gru.md').write_text('- file sha256: `' + '0' * 64 + '`\n')
+    session = export_policy(_policy(CARTPOLE, 'gru', seed=1), path)
+    assert session.metadata.arch == 'gru' and not (tmp_path / 'cartpole_gru.md').exists()
