@@ -546,6 +546,8 @@ class SimNode(Node):
 
 
 def main(args=None):
+    """Executor on the main thread (ends on SIGINT/SIGTERM: rclpy shuts the context down),
+    simulation on a second thread; everything is joined before the node is destroyed."""
     rclpy.init(args=args)
     try:
         node = SimNode()
@@ -553,30 +555,36 @@ def main(args=None):
         print(f'sim_node: {exc}', file=sys.stderr)
         rclpy.try_shutdown()
         return 2
+    failure = []
+    simulation = threading.Thread(target=_simulate, args=(node, failure), name='simulation')
     executor = MultiThreadedExecutor(num_threads=2)
     executor.add_node(node)
-    spinner = threading.Thread(target=_spin, args=(executor,), daemon=True)
-    spinner.start()
+    simulation.start()
     try:
-        node.run()
+        while rclpy.ok() and simulation.is_alive():
+            executor.spin_once(timeout_sec=0.2)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except RCLError:
-        if rclpy.ok():
-            raise   # a real failure, not a publish racing the shutdown
     finally:
         node.stop()
-        executor.shutdown(timeout_sec=1.0)
+        simulation.join(timeout=5.0)
+        executor.shutdown(timeout_sec=2.0)
         node.destroy_node()
         rclpy.try_shutdown()
+    if failure:
+        print(f'sim_node: simulation failed: {failure[0]}', file=sys.stderr)
+        return 1
     return 0
 
 
-def _spin(executor):
+def _simulate(node, failure):
     try:
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        node.run()
+    except RCLError as exc:
+        if rclpy.ok(context=node.context):
+            failure.append(f'{type(exc).__name__}: {exc}')   # not a publish racing shutdown
+    except Exception as exc:  # reported by main, which then exits non-zero
+        failure.append(f'{type(exc).__name__}: {exc}')
 
 
 if __name__ == '__main__':
