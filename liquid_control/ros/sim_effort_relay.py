@@ -15,13 +15,12 @@ from __future__ import annotations
 import math
 import sys
 
-import rclpy
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from std_msgs.msg import Float64, Float64MultiArray
 
 from ..tasks.spec import CARTPOLE
+from .sim_process import run_node
 from .sim_node import COMMAND_QOS, SENSOR_QOS, TOPIC_EFFORT
 
 NODE_NAME = 'liquid_effort_relay'
@@ -69,16 +68,7 @@ class EffortRelay(Node):
 
 
 def main(args=None):
-    rclpy.init(args=args)
-    node = EffortRelay()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(EffortRelay, NODE_NAME, args)
 
 
 if __name__ == '__main__':

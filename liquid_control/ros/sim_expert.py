@@ -11,11 +11,9 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-import rclpy
 from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry, Path
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
@@ -24,6 +22,7 @@ from std_msgs.msg import Float64MultiArray
 
 from ..tasks.spec import get_task
 from .sim_node import TOPIC_CMD_VEL, TOPIC_EFFORT, TOPIC_JOINT_STATES, TOPIC_ODOM, TOPIC_PLAN
+from .sim_process import run_node
 from .sim_topics import CARTPOLE_JOINTS
 
 NODE_NAME = 'liquid_expert'
@@ -113,19 +112,10 @@ class ExpertNode(Node):
 
 def main(args=None):
     args = list(sys.argv if args is None else args)
-    rclpy.init(args=args)
     # On sim time unless the command line says otherwise.
     overrides = [] if any('use_sim_time' in a for a in args) else [
         Parameter('use_sim_time', value=True)]
-    node = ExpertNode(parameter_overrides=overrides)
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(lambda: ExpertNode(parameter_overrides=overrides), NODE_NAME, args)
 
 
 if __name__ == '__main__':

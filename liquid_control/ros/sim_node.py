@@ -29,6 +29,7 @@ Every parameter is described in docs/simulation.md and by `ros2 param describe`.
 from __future__ import annotations
 
 import math
+import signal
 import sys
 import threading
 import time
@@ -44,6 +45,7 @@ from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.signals import SignalHandlerOptions
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
@@ -546,9 +548,13 @@ class SimNode(Node):
 
 
 def main(args=None):
-    """Executor on the main thread (ends on SIGINT/SIGTERM: rclpy shuts the context down),
-    simulation on a second thread; everything is joined before the node is destroyed."""
-    rclpy.init(args=args)
+    """Executor on the main thread, simulation on a second thread. SIGINT/SIGTERM only set
+    an event (no KeyboardInterrupt can land in the middle of the clean-up); both threads are
+    joined before the node is destroyed."""
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, frame: stop.set())
     try:
         node = SimNode()
     except (ValueError, rclpy.exceptions.ParameterException) as exc:
@@ -561,9 +567,9 @@ def main(args=None):
     executor.add_node(node)
     simulation.start()
     try:
-        while rclpy.ok() and simulation.is_alive():
+        while not stop.is_set() and simulation.is_alive():
             executor.spin_once(timeout_sec=0.2)
-    except (KeyboardInterrupt, ExternalShutdownException):
+    except ExternalShutdownException:
         pass
     finally:
         node.stop()

@@ -11,15 +11,14 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-import rclpy
 from nav_msgs.msg import Path
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
 from ..tasks.paths import random_path
 from . import sim_messages as sm
 from .sim_core import PathSample
+from .sim_process import run_node
 from .sim_node import PLAN_QOS, TOPIC_PLAN
 from .sim_topics import ODOM_FRAME
 
@@ -61,16 +60,7 @@ class PathNode(Node):
 
 
 def main(args=None):
-    rclpy.init(args=args)
-    node = PathNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return run_node(PathNode, NODE_NAME, args)
 
 
 if __name__ == '__main__':
