@@ -295,6 +295,7 @@ class FuzzRun:
         self.mismatches = []
         self.resume_failures = []
         self.resume_latency_ms = []
+        self._resumes = 0
         self.recounted = []          # counting mismatches that a re-send showed were not
         self._recent = deque(maxlen=12)
         self._previous_stamp = None
@@ -351,11 +352,11 @@ class FuzzRun:
             self.tags.update(tags_of(kind, spec, self._previous_stamp))
             self._previous_stamp = stamp
         if case['burst']:
-            self._burst(messages, case['burst'])
+            self._burst(messages, case['burst'])      # ends with the resume
         else:
             for kind, spec in messages:
                 self._one(kind, spec)
-        self._resume()
+            self._resume()
         self._check_health()
 
     def _one(self, kind, spec):
@@ -452,7 +453,10 @@ class FuzzRun:
 
     def _resume(self):
         """Good data now -> a command computed from it, within RESUME_TIMEOUT_S."""
-        k = self.cases % 900
+        # Every resume carries a value of its own, so a command from an earlier resume can
+        # never pass for this one.
+        self._resumes += 1
+        k = self._resumes % 900
         start = time.monotonic()
         if self.task == 'cartpole':
             p = 0.05 + k * 1e-3
