@@ -70,6 +70,17 @@ PARAMETERS = (
               'share/liquid_control/models (e.g. cartpole_gru). Setting it while the node runs '
               'loads and validates the new model off the control path and swaps it in between '
               'two ticks with a fresh state; a model that fails keeps the running one.'),
+    ParamSpec('model_sha256', 'string', '',
+              'Integrity pin: the sha256 (64 hex digits) the model file must have, checked '
+              'before the file is parsed, at configure and at every swap; empty = no pin. A '
+              'pin names one file: to swap to another pinned model set model and model_sha256 '
+              'in one call (set_parameters_atomically, or ros2 param load). '
+              'See docs/reliability.md.'),
+    ParamSpec('require_sha256', 'bool', False,
+              'Refuse a model that has no recorded sha256: its model card <name>.md (the '
+              '"file sha256" line) or a sha256sum sidecar <name>.onnx.sha256 next to it. A '
+              'recorded sha256 is checked whenever it exists, required or not.',
+              read_only=True),
     ParamSpec('control_rate_hz', 'double', 50.0,
               'Control loop rate, ticks per second (of sim time when use_sim_time is true).',
               low=1.0, high=MAX_RATE_HZ),
@@ -210,6 +221,8 @@ class ControllerConfig:
     sources: tuple
     sink: SinkConfig
     thread_priority: int = 0
+    model_sha256: str = ''
+    require_sha256: bool = False
     busy_wait_adaptive: bool = True
 
     @property
@@ -377,6 +390,11 @@ def parse_config(values):
     model = _get(values, 'model')
     if not model:
         raise ConfigError('model is empty: give a model name (e.g. cartpole_cfc) or a path')
+    model_sha256 = (_get(values, 'model_sha256') or '').lower()
+    if model_sha256 and (len(model_sha256) != 64
+                         or any(c not in '0123456789abcdef' for c in model_sha256)):
+        raise ConfigError(f'model_sha256 must be 64 hex digits (or empty), got '
+                          f'{values.get("model_sha256")!r}')
     return ControllerConfig(
         model=model,
         control_rate_hz=_get(values, 'control_rate_hz'),
@@ -385,6 +403,8 @@ def parse_config(values):
         dt_source=_get(values, 'dt_source'),
         busy_wait_us=_get(values, 'busy_wait_us'),
         thread_priority=_get(values, 'thread_priority'),
+        model_sha256=model_sha256,
+        require_sha256=_get(values, 'require_sha256'),
         busy_wait_adaptive=_get(values, 'busy_wait_adaptive'),
         sources=parse_sources(values),
         sink=parse_sink(values),

@@ -179,9 +179,9 @@ class ControllerNode(LifecycleNode):
             bound = self._prepare_controller(changes, candidate)
         except (cfg.ConfigError, ModelContractError) as exc:
             reason = str(exc)
-            if 'model' in changes:
+            if 'model' in changes or 'model_sha256' in changes:
                 self._last_swap_error = reason
-                self.get_logger().error(f'model {changes["model"]!r} rejected, keeping '
+                self.get_logger().error(f'model {values["model"]!r} rejected, keeping '
                                         f'{self._model_name()}: {reason}')
             return SetParametersResult(successful=False, reason=reason)
         self._values = values
@@ -191,11 +191,13 @@ class ControllerNode(LifecycleNode):
     def _prepare_controller(self, changes, candidate):
         """Load/bind what a change of model or action limits needs (raises with a reason)."""
         touches_sink = any(name.startswith('action.') for name in changes)
-        if 'model' not in changes and not touches_sink:
+        reload = 'model' in changes or 'model_sha256' in changes
+        if not reload and not touches_sink:
             return None
         layout = self._layout or self._make_layout(candidate)
-        if 'model' in changes:
-            return load_bound_controller(candidate.model, layout, candidate.sink)
+        if reload:
+            return load_bound_controller(candidate.model, layout, candidate.sink,
+                                         candidate.model_sha256, candidate.require_sha256)
         if self._core is not None:
             current = self._core.pending_controller or self._core.controller
             return current.with_limits(layout, candidate.sink)
@@ -206,7 +208,8 @@ class ControllerNode(LifecycleNode):
         if core is not None:
             self._config = config
             if bound is not None:
-                core.request(bound, reset_state='model' in changes)
+                core.request(bound, reset_state='model' in changes
+                             or 'model_sha256' in changes)
                 if not self._active:
                     core.install_pending()
                 if 'model' in changes:
@@ -275,7 +278,8 @@ class ControllerNode(LifecycleNode):
             config = cfg.parse_config(self._values)
             self._uses_sim_time = bool(self.get_parameter('use_sim_time').value)
             layout = self._make_layout(config)
-            bound = load_bound_controller(config.model, layout, config.sink)
+            bound = load_bound_controller(config.model, layout, config.sink,
+                                          config.model_sha256, config.require_sha256)
         except (cfg.ConfigError, ModelContractError) as exc:
             self._configure_error = str(exc)
             log.error(f'configure failed: {exc}')

@@ -57,12 +57,17 @@ class BoundController:
         return BoundController(self.session, layout, sink_config)
 
 
-def load_bound_controller(spec, layout, sink_config):
+def load_bound_controller(spec, layout, sink_config, expected_sha256=None,
+                          require_sha256=False):
     """Resolve, load, validate and bind a model spec (name or path).
 
-    Raises ModelContractError (file) or ConfigError (mapping mismatch); both say why.
+    expected_sha256 / require_sha256: the integrity checks of runtime.integrity (a pin, and
+    whether the model must have a recorded sha256). Raises ModelContractError (file,
+    integrity) or ConfigError (mapping mismatch); both say why.
     """
-    return BoundController(load_controller(resolve_model(spec)), layout, sink_config)
+    session = load_controller(resolve_model(spec), expected_sha256=expected_sha256 or None,
+                              require_recorded_sha256=require_sha256)
+    return BoundController(session, layout, sink_config)
 
 
 class ControlCore:
