@@ -461,6 +461,7 @@ INVALID_PARAMETERS = (
     ('sensor_timeout_s', 0.0), ('sensor_timeout_s', -1.0), ('sensor_timeout_s', 'soon'),
     ('model', 'no_such_controller'), ('model', ''), ('model', 42), ('model', '../escape'),
     ('model', '/nonexistent/dir/model.onnx'),
+    ('model_sha256', 'cafe'), ('model_sha256', '0' * 64), ('require_sha256', True),
     ('dt_source', 'bogus'), ('dt_source', 3.0),
     ('busy_wait_us', -5), ('busy_wait_us', 1.5),
     ('action.min', [10.0]), ('action.max', [-40.0]), ('action.safe', [100.0]),

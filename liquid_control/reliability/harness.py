@@ -373,8 +373,9 @@ class NodeUnderTest:
             parameter_overrides=[Parameter(k, value=v) for k, v in self.values.items()])
         self.spinner.add(self.node)
         if self.node.lifecycle_state != 'active':
-            raise RuntimeError('the node did not reach active: '
-                               + self.node.diagnostics_snapshot()['configure_error'])
+            error = self.node.diagnostics_snapshot()['configure_error']
+            self.close()      # no node of that name may stay on the graph
+            raise RuntimeError('the node did not reach active: ' + error)
 
     def publisher(self, msg_type, topic, reliable=True):
         return self.driver.publisher(msg_type, topic, reliable)
