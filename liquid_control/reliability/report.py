@@ -62,6 +62,8 @@ CI_TESTS = (
     ('test/test_faults_node.py', 'the 8 fault scenarios, nodes as separate processes', '~65 s'),
     ('test/test_integrity.py', 'sha256 pin and card, bytes loaded = bytes hashed, no external '
      'data, no custom ops, name resolution', '~5 s'),
+    ('test/test_integrity_node.py', 'the node\'s model_sha256 and require_sha256 at configure '
+     'and at swaps, over the parameter services', '~5 s'),
     ('test/test_reliability_long_run.py', '60 s closed loop at 500 Hz (the CI version of the '
      '30-minute run)', '~65 s'),
     ('test/test_reliability_sim_memory.py', 'memory of a long simulated episode (cart-pole '
@@ -273,9 +275,11 @@ def _integrity(integ):
     params = _node_integrity_parameters()
     if params:
         out += ['Node parameters (`liquid_controller`):', '']
-        out += [f'- `{p.name}` ({p.kind}, default `{p.default!r}`): {p.description}'
-                for p in params]
-        out.append('')
+        out += [f'- `{p.name}` ({p.kind}, default `{p.default!r}`'
+                f'{", read-only" if p.read_only else ""}): {p.description}' for p in params]
+        out += ['', 'On a robot, set `require_sha256: true` in the parameters file: every shipped '
+                'model has its card, and a model copied in without one is then refused. To pin '
+                'one file (a certified deployment), also set `model_sha256`.', '']
     else:
         out += ['In the runtime API: `load_controller(path, expected_sha256=..., '
                 'require_recorded_sha256=...)`. The node parameters that pass them through '
