@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import threading
@@ -60,6 +61,14 @@ class ProcessFailed(RuntimeError):
     """A process of the run exited early; the text says which, with its log's tail."""
 
 
+def _orphan_guard():
+    """A command prefix that makes a child get SIGTERM when this process dies, however it
+    dies (Linux util-linux setpriv; nothing where it is missing). It follows the thread
+    that starts the child, so start runs from a thread that lives as long as the run."""
+    setpriv = shutil.which('setpriv')
+    return [setpriv, '--pdeathsig', 'TERM', '--'] if setpriv else []
+
+
 class RunProcess:
     def __init__(self, name, command, env, log_path):
         self.name = name
@@ -68,7 +77,7 @@ class RunProcess:
         self._log = open(self.log_path, 'wb')
         # A session of its own: Ctrl-C in the terminal reaches only the demo, which then
         # stops the processes in order (controller first: it sends its safe command).
-        self.proc = subprocess.Popen(command, env=env, stdout=self._log,
+        self.proc = subprocess.Popen(_orphan_guard() + command, env=env, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
 
     @property
