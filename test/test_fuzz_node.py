@@ -14,7 +14,7 @@ from liquid_control.reliability.models import probe_model
 from liquid_control.reliability.suite import model_for as suite_model_for
 from liquid_control.runtime.model_paths import source_models_dir
 
-CASES = {'cartpole': 200, 'diffdrive': 120}
+CASES = {'cartpole': 150, 'diffdrive': 100}
 
 
 def model_for(task, tmp_path):

@@ -56,10 +56,10 @@ FINDINGS = (
 )
 
 CI_TESTS = (
-    ('test/test_fuzz_node.py', 'hypothesis fuzzing of the in-process node over DDS: 200 '
-     'cart-pole and 120 diff-drive cases plus the explicit ones', '~35 s'),
+    ('test/test_fuzz_node.py', 'hypothesis fuzzing of the in-process node over DDS: 150 '
+     'cart-pole and 100 diff-drive cases plus the explicit ones', '~30 s'),
     ('test/test_fuzz_regressions.py', 'the smallest messages that showed a bug', '~5 s'),
-    ('test/test_faults_node.py', 'the 8 fault scenarios, nodes as separate processes', '~65 s'),
+    ('test/test_faults_node.py', 'the 8 fault scenarios, nodes as separate processes', '~70 s'),
     ('test/test_integrity.py', 'sha256 pin and card, bytes loaded = bytes hashed, no external '
      'data, no custom ops, name resolution', '~5 s'),
     ('test/test_integrity_node.py', 'the node\'s model_sha256 and require_sha256 at configure '
