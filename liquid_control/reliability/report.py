@@ -425,9 +425,10 @@ def _ci():
            '`make test` runs the same harnesses, shorter (about 3 minutes in all):', '',
            '| test | what | time |', '| --- | --- | --- |']
     out += [f'| `{name}` | {what} | {t} |' for name, what, t in CI_TESTS]
-    out += ['', 'Every test that starts ROS processes uses its own ROS_DOMAIN_ID, '
-            'ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and a temporary ROS_LOG_DIR, and waits on '
-            'events and conditions with deadlines, never on fixed sleeps.', '',
+    out += ['', 'Each test run (and each `liquid-control reliability` run) uses a ROS_DOMAIN_ID '
+            'of its own, ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and a temporary ROS_LOG_DIR. '
+            'The harnesses wait on events, condition variables or polled conditions, each with '
+            'a deadline; no fixed sleep stands in for synchronisation.', '',
             'Run it all: `liquid-control reliability` (about 45 minutes: 2000 cases per task, the '
             'scenarios, 30 minutes at 500 Hz); `--quick` for a few minutes; `--only fuzz` etc. '
             'for one part (the document keeps the last results of the others).', '']
