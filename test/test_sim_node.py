@@ -75,9 +75,13 @@ def test_cartpole_topics_commands_timeout_reset_and_pause(tmp_path):
         # Pause: the clock stops.
         session.set_sim_parameters(paused=True)
         wait_sim(session, lambda s: s['paused'] == 'true', 'not paused')
-        frozen = session.live.sim_time
-        wait_sim(session, lambda s: s['paused'] == 'true' and
-                 float(s['sim_time']) == frozen, 'clock moved while paused')
+        # The simulator's own report of the frozen time: /clock messages sent before the
+        # pause may still be in flight when the paused diagnostics arrive.
+        frozen = float(sim_value(session, 'sim_time'))
+        seen = session.live.messages
+        assert session.wait_for(lambda: session.live.messages >= seen + 3, TIMEOUT)
+        wait_sim(session, lambda s: s['paused'] == 'true' and float(s['sim_time']) == frozen
+                 and abs(session.live.sim_time - frozen) < 1e-6, 'clock moved while paused')
         session.set_sim_parameters(paused=False)
         wait_sim(session, lambda s: float(s['sim_time']) > frozen + 0.2, 'did not resume')
 
