@@ -7,13 +7,11 @@ sim_node's diagnostics: memory linear and CPU quadratic in the episode's length.
 runs one episode until reset, so a demo or a robot-in-the-loop session left running grows
 without bound. Diff-drive keeps running sums and is bounded.
 
-xfail(strict) until the environment keeps only its final window: then this passes, strict
-turns it into a failure, and the marker goes.
+Fixed: the cart-pole now keeps only the records of its final window and a running maximum.
 """
 import tracemalloc
 
 import numpy as np
-import pytest
 
 from liquid_control.sim import make_env
 
@@ -48,8 +46,5 @@ def test_diffdrive_episode_memory_is_bounded():
     assert memory_growth('diffdrive', 1.0, 5.0) < 256 * 1024
 
 
-@pytest.mark.xfail(strict=True, reason='sim bug: CartPoleEnv keeps every tick of an episode '
-                   '(liquid_control/sim/cartpole.py _history); memory grows ~0.1 MB per '
-                   'simulated second at 500 Hz')
 def test_cartpole_episode_memory_is_bounded():
     assert memory_growth('cartpole', 1.0, 5.0) < 256 * 1024

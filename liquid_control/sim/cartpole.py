@@ -8,6 +8,7 @@ never reaches a rail end.
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import mujoco
 import numpy as np
@@ -55,7 +56,10 @@ class CartPoleEnv(MujocoEnv):
             gravity + self.model.body_ipos[pole][2] * _MAX_POLE_RATE ** 2)
         force = max(abs(self.action_low[0]), abs(self.action_high[0]))
         self._accel_bound = 2.0 * (force + 2.0 * pole_pull) / self.model.body_mass[cart]
-        self._history = []            # (time, dt, |wrapped angle|, cart position) per tick
+        # (time, dt, |wrapped angle|, cart position) per tick of the final window only, so
+        # an episode left running (sim_node) keeps bounded memory.
+        self._history = deque()
+        self._max_abs_cart = 0.0
         self.rail_hit = False
 
     def reset(self, rng):
@@ -65,7 +69,8 @@ class CartPoleEnv(MujocoEnv):
         self.data.qvel[:] = (rng.uniform(-0.2, 0.2), rng.uniform(-0.5, 0.5))
         self.apply(self.safe_action())
         mujoco.mj_forward(self.model, self.data)
-        self._history = []
+        self._history = deque()
+        self._max_abs_cart = 0.0
         self.rail_hit = False
         self.last_dt = 0.0
 
@@ -100,8 +105,11 @@ class CartPoleEnv(MujocoEnv):
                 self.rail_hit = True
 
     def _after_advance(self, dt):
-        self._history.append((self.time, dt, abs(wrapped(self.data.qpos[1])),
-                              self.data.qpos[0]))
+        history = self._history
+        history.append((self.time, dt, abs(wrapped(self.data.qpos[1])), self.data.qpos[0]))
+        self._max_abs_cart = max(self._max_abs_cart, abs(self.data.qpos[0]))
+        while history[0][0] <= self.time - SUCCESS_WINDOW + 1e-9:
+            history.popleft()
 
     def done(self):
         return self.rail_hit
@@ -109,8 +117,7 @@ class CartPoleEnv(MujocoEnv):
     def _final_window(self):
         if not self._history:
             return np.zeros((0, 4))
-        history = np.array(self._history)
-        return history[history[:, 0] > self.time - SUCCESS_WINDOW + 1e-9]
+        return np.array(self._history)
 
     def metrics(self):
         window = self._final_window()
@@ -122,8 +129,7 @@ class CartPoleEnv(MujocoEnv):
             'tracking_error': error,
             'max_tracking_error': worst,
             'rail_hit': self.rail_hit,
-            'max_abs_cart_position': float(np.abs(np.array(self._history)[:, 3]).max())
-            if self._history else 0.0,
+            'max_abs_cart_position': self._max_abs_cart,
             'time': self.time,
         }
 
