@@ -24,16 +24,16 @@ FINDINGS = (
              'external-data files beside the model were loaded without being hashed.',
      'where': 'liquid_control/runtime/session.py: loads the hashed bytes',
      'test': 'test/test_integrity.py'},
-    {'known': None, 'status': 'open (simulator)',
+    {'known': None, 'status': 'fixed in fe45814',
      'found_by': 'long run (simulator RSS)',
      'what': 'The cart-pole simulation keeps one record per tick for the whole episode and '
              'turns all of it into an array for every metrics() call (once a second for '
              'sim_node\'s diagnostics): about 0.1 MB more per simulated second at 500 Hz and '
              'a growing CPU cost, without bound while no reset comes (the long run resets '
              'every 30 s, which bounds it there).',
-     'where': 'liquid_control/sim/cartpole.py (_history); keeping only the final 2 s window '
-              'and running maxima would bound it',
-     'test': 'test/test_reliability_sim_memory.py (xfail until fixed)'},
+     'where': 'liquid_control/sim/cartpole.py: keeps only the final 2 s window and a running '
+              'maximum',
+     'test': 'test/test_reliability_sim_memory.py'},
     {'known': None, 'status': 'loop timing mitigated in 4e806e9; CPU cost open',
      'found_by': 'fuzzing (diff-drive, long paths)',
      'what': 'A long nav_msgs/Path costs the node much CPU to receive: rclpy builds Python '
