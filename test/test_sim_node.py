@@ -105,6 +105,31 @@ def test_cartpole_topics_commands_timeout_reset_and_pause(tmp_path):
     assert np.all(np.diff(clock) >= 0)
 
 
+def publication_log(session):
+    """Collect (topic, sim time in the message, DDS source timestamp) of /clock and
+    /joint_states: the source timestamp is taken by the publisher when it sends, so the
+    order in which they were published survives any backlog in this process."""
+    from rosgraph_msgs.msg import Clock
+    from sensor_msgs.msg import JointState
+
+    from liquid_control.recording.recorder import subscription_qos
+    log = []
+
+    def stamp(t):
+        return t.sec + t.nanosec * 1e-9
+
+    session.node.create_subscription(
+        Clock, CLOCK, lambda m, info: log.append((CLOCK, stamp(m.clock),
+                                                  info['source_timestamp'])),
+        subscription_qos(depth=1000))
+    session.node.create_subscription(
+        JointState, JOINT_STATES, lambda m, info: log.append((JOINT_STATES,
+                                                             stamp(m.header.stamp),
+                                                             info['source_timestamp'])),
+        subscription_qos(depth=1000))
+    return log
+
+
 def test_noise_latency_and_drops_take_effect(tmp_path):
     """Physics paused (no controller), clock running: every difference between recorded
     samples is the sensor model's. Parameters are changed at run time."""
@@ -112,30 +137,30 @@ def test_noise_latency_and_drops_take_effect(tmp_path):
                          duration=0.0, seed=5,
                          sim_params={'publish_rate_hz': 100.0, 'real_time_factor': 2.0})
     with session:
+        log = publication_log(session)
         wait_sim(session, lambda s: float(s['sim_time']) > 1.0, 'no clean phase')
         session.set_sim_parameters(position_noise_std=0.01, velocity_noise_std=0.05,
-                                   sensor_latency_s=0.3, drop_probability=0.3)
+                                   sensor_latency_s=0.05, drop_probability=0.3)
         start = session.live.sim_time
         wait_sim(session, lambda s: float(s['sim_time']) > start + 4.0, 'no faulty phase',
                  timeout=30.0)
         final = dict(session.live.sim_status)
-    # Latency: once it is on, a sample is published latency_s after it was measured, so
-    # the sample stream pauses for that long while /clock goes on: about 0.3 s / 10 ms =
-    # 30 clock messages with no sample. (Counted in recorded order, which under load can
-    # shift a few messages between topics; a latency changes it by tens.)
-    order = [(topic, m) for topic, _, _, m in read_bag(session.bag_path, [CLOCK, JOINT_STATES])]
-    gaps, clocks_since = [], 0
-    for topic, m in order:
-        if topic == CLOCK:
-            clocks_since += 1
+    # Latency: a sample stamped t goes out just before the /clock of t + latency. Each
+    # sample is matched with the first /clock sent after it (by the publisher's send time).
+    log = sorted(log, key=lambda e: e[2])
+    lags, pending = [], []
+    for topic, value, _ in log:
+        if topic == JOINT_STATES:
+            pending.append(value)
         else:
-            gaps.append((m.header.stamp.sec + m.header.stamp.nanosec * 1e-9, clocks_since))
-            clocks_since = 0
-    (changed, longest), = sorted(gaps, key=lambda g: -g[1])[:1]
-    assert 20 <= longest <= 45, sorted(g for _, g in gaps)[-5:]
-    assert changed >= start - 1.0          # the first sample measured after the change
-    others = sorted(g for stamp, g in gaps[10:] if stamp != changed)
-    assert others[-1] < 15               # no other pause of that size (drops: a few ticks)
+            lags += [(t, round(value - t, 6)) for t in pending]
+            pending = []
+    changed = min(t for t, lag in lags if lag > 0)    # the first sample measured after it
+    assert changed >= start - 1.0
+    before = {lag for t, lag in lags if t < changed}
+    after = {lag for t, lag in lags if t >= changed}
+    assert before == {0.0} and after == {0.05}, (before, after)
+
     run = load_run(session.bag_path, 'cartpole')
     clean = run.state_time < changed - 0.02
     faulty = run.state_time > changed + 0.1
