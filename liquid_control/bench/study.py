@@ -99,7 +99,7 @@ def run_cell(job):
     kwargs = cond.episode_kwargs()
     if duration is not None:
         kwargs['duration'] = duration
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     ev = evaluate(lambda: make_env(task, cond.physics or None), factory, episodes, STUDY_SEED,
                   **kwargs)
     s = ev.summary
@@ -112,6 +112,7 @@ def run_cell(job):
         'ret': [float(r.ret) for r in ev.results],
         'tracking_error': [float(r.tracking_error) for r in ev.results],
         'seconds': time.perf_counter() - started,
+        'cpu_seconds': time.process_time() - cpu_started,
     }
     if controller is not None and controller.step_seconds:
         out['step_us_median'] = float(np.median(controller.step_seconds) * 1e6)

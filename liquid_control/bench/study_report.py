@@ -188,6 +188,19 @@ def seed_findings(task, data, seeds):
     return out
 
 
+def cost_note(study):
+    """How long the closed-loop runs took, and the CPU they needed (load-independent)."""
+    cells = [c for data in study['tasks'].values() for by in data.get('cells', {}).values()
+             for c in by.values()]
+    cpu = sum(c.get('cpu_seconds', 0.0) for c in cells)
+    text = (f'The {len(cells)} cells took {study["wall_seconds"] / 60:.0f} min on '
+            f'{study["workers"]} process(es)')
+    if cpu:
+        text += (f' and {cpu / 60:.0f} min of CPU in all: about {cpu / 60 / 2:.0f} min on two '
+                 f'otherwise idle cores')
+    return [text + '.', '']
+
+
 def overview(study, seeds):
     """The answer in a few lines: counts of significant paired differences per task."""
     lines = ['## At a glance', '']
@@ -330,6 +343,7 @@ def study_md(study, seeds, out_dir):
         '',
         measured_note(study),
         '',
+        *cost_note(study),
         '## Method',
         '',
         f'- {study["episodes"]} episodes per cell; episode i of every cell starts from the same '
