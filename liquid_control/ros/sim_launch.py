@@ -20,7 +20,7 @@ MODES = ('realtime', 'fast', 'lockstep')
 # Sensors per second in realtime mode when the controller runs on the wall clock: well above
 # the control rate, so the newest sample a tick reads is at most a few ms old (as with a
 # joint_state_broadcaster at a high rate on a robot).
-WALL_CLOCK_SENSOR_RATE_HZ = 250.0
+WALL_CLOCK_SENSOR_RATE_HZ = 100.0
 
 
 def package_share():

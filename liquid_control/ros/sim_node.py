@@ -34,6 +34,7 @@ import sys
 import threading
 import time
 
+import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
 from geometry_msgs.msg import Twist
@@ -230,6 +231,7 @@ class SimNode(Node):
             self._cmd_sub = self.create_subscription(
                 Twist, TOPIC_CMD_VEL, self._on_twist, COMMAND_QOS, callback_group=commands)
         self._last_published = []
+        self._path_cache = None
         self.create_service(Trigger, '~/reset', self._on_reset,
                             callback_group=MutuallyExclusiveCallbackGroup())
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -377,11 +379,21 @@ class SimNode(Node):
             elif isinstance(sample, OdomSample):
                 published.append((self._odom_pub, sm.odometry_msg(sample)))
             elif isinstance(sample, PathSample):
-                published.append((self._plan_pub, sm.path_msg(sample)))
+                published.append((self._plan_pub, self._path_msg(sample)))
         published.append((self._clock_pub, sm.clock_msg(self.core.clock_ns)))
         for publisher, msg in published:
             publisher.publish(msg)
         self._last_published = published
+
+    def _path_msg(self, sample):
+        """The path as a message, built once per path (a few hundred poses take tens of ms
+        in Python); a republication only restamps it."""
+        cached = self._path_cache
+        if cached is None or cached[0] is not sample.xy and not np.array_equal(cached[0],
+                                                                               sample.xy):
+            self._path_cache = cached = (sample.xy, sm.path_msg(sample))
+        cached[1].header.stamp = sm.to_time(sample.stamp_ns)
+        return cached[1]
 
     def _hold_while_paused(self):
         """While `paused`: republish the latest messages (the clock stands still), receive
