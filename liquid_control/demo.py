@@ -64,6 +64,25 @@ def _physics(items):
     return out
 
 
+def realtime_note(summary):
+    """A hint when a real-time run could not keep up with the wall clock, or ''."""
+    sim = summary.get('simulator', {})
+    if sim.get('mode') != 'realtime':
+        return ''
+    try:
+        rtf = float(sim.get('real_time_factor', 1.0))
+        overruns = int(sim.get('realtime_overruns', 0))
+    except ValueError:
+        return ''
+    trips = summary.get('loop_timing', {}).get('watchdog_trips', 0)
+    if rtf >= 0.9 and not overruns and not trips:
+        return ''
+    return (f'this machine did not keep real time (real-time factor {rtf:.2f}, '
+            f'{overruns} simulator overrun(s), {trips} controller watchdog trip(s)), so the '
+            f'result reflects its load. `--mode lockstep` runs the same closed loop exactly, '
+            f'as fast as the machine allows.')
+
+
 def _model_problem(task, controller, model):
     """Why the controller's model cannot be loaded (found the way the node finds it), or
     ''."""
@@ -211,6 +230,9 @@ def run(args):
     print(f'recording  {session.bag_path}   (ros2 bag info {session.bag_path}; open the .mcap '
           f'in Foxglove or PlotJuggler)')
     print(f'logs       {run_dir}/sim_node.log, {run_dir}/controller.log')
+    note = realtime_note(summary)
+    if note:
+        print(f'\nnote: {note}')
     commands_ok = summary['commands']['non_finite'] == 0 and \
         summary['commands']['out_of_limits'] == 0
     return 0 if finished and not error and commands_ok else 1

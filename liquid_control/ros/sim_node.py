@@ -232,6 +232,7 @@ class SimNode(Node):
                 Twist, TOPIC_CMD_VEL, self._on_twist, COMMAND_QOS, callback_group=commands)
         self._last_published = []
         self._path_cache = None
+        self._final_rtf = None
         self.create_service(Trigger, '~/reset', self._on_reset,
                             callback_group=MutuallyExclusiveCallbackGroup())
         self.add_on_set_parameters_callback(self._on_set_parameters)
@@ -413,15 +414,21 @@ class SimNode(Node):
         self._resumed = (time.monotonic(), self.core.clock_ns)
         return True
 
-    def status(self):
-        # Real-time factor since the simulation last resumed (pauses excluded).
+    def real_time_factor(self):
+        """Sim seconds per wall second since the simulation last resumed (pauses
+        excluded), up to the moment it finished."""
+        if self._final_rtf is not None:
+            return self._final_rtf
         wall0, clock0 = self._resumed
         wall = time.monotonic() - wall0
+        return (self.core.clock_ns - clock0) / NS / wall if wall > 0 and not self.paused \
+            else 0.0
+
+    def status(self):
         return {**self.core.status(), 'mode': self.mode, 'paused': self.paused, **self.counts,
                 'sensor_subscribers': self._sensor_pub.get_subscription_count(),
                 'command_publishers': self._cmd_sub.get_publisher_count(),
-                'real_time_factor': (self.core.clock_ns - clock0) / NS / wall
-                if wall > 0 and not self.paused else 0.0}
+                'real_time_factor': self.real_time_factor()}
 
     def _maybe_diagnostics(self, force=False, period=DIAGNOSTICS_PERIOD_S):
         now = time.monotonic()
@@ -453,6 +460,7 @@ class SimNode(Node):
         """After the run duration: report once, then idle until stopped."""
         if self.core.finished and not self._finished_reported:
             self._finished_reported = True
+            self._final_rtf = self.real_time_factor()
             self._publish()
             self._maybe_diagnostics(force=True)
             self.get_logger().info(
@@ -465,6 +473,8 @@ class SimNode(Node):
             if self.inbox.reset_requested:
                 self._reset()
                 self._finished_reported = False
+                self._final_rtf = None
+                self._resumed = (time.monotonic(), self.core.clock_ns)
                 return False
             self._maybe_diagnostics()
             return True
