@@ -236,13 +236,19 @@ def format_summary(summary, title='Run summary'):
     if ep.get('first_upright_s') is not None:
         lines.append(f'swing-up       upright (< 0.2 rad) after {ep["first_upright_s"]:.2f} s')
     if loop.get('windows'):
-        lines.append(
-            f'loop timing    {loop.get("clock", "?")} clock at {loop.get("control_rate_hz", "?")}'
-            f' Hz: period error p50 {loop.get("period_error_p50_us", math.nan):.0f} us, '
-            f'p99 {loop.get("period_error_p99_us", math.nan):.0f} us (worst 1 s window), '
-            f'missed ticks {loop.get("missed_ticks_total", 0)}; step time p50 '
-            f'{loop.get("step_time_p50_us", math.nan):.0f} us, p99 '
-            f'{loop.get("step_time_p99_us", math.nan):.0f} us')
+        step = (f'step time p50 {loop.get("step_time_p50_us", math.nan):.0f} us, p99 '
+                f'{loop.get("step_time_p99_us", math.nan):.0f} us')
+        if loop.get('clock') == 'sim':
+            # Ticks follow /clock: their period is exact in sim time by construction.
+            lines.append(f'loop timing    on sim time at {loop.get("control_rate_hz", "?")} Hz '
+                         f'(ticks follow /clock), missed ticks '
+                         f'{loop.get("missed_ticks_total", 0)}; {step}')
+        else:
+            lines.append(
+                f'loop timing    wall clock at {loop.get("control_rate_hz", "?")} Hz: period '
+                f'error p50 {loop.get("period_error_p50_us", math.nan):.0f} us, p99 '
+                f'{loop.get("period_error_p99_us", math.nan):.0f} us (worst 1 s window), '
+                f'missed ticks {loop.get("missed_ticks_total", 0)}; {step}')
         lines.append(f'controller     {loop.get("model", "?")} ({loop.get("arch", "?")}), '
                      f'watchdog trips {loop.get("watchdog_trips", 0)}, rejected messages '
                      f'{loop.get("rejected_messages", 0)}, safe commands '
