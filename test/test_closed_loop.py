@@ -28,10 +28,12 @@ def run_session(run_dir, **kw):
     session = SimSession(run_dir, mode='lockstep', **kw)
     try:
         session.start()
-        assert session.run_to_end(), f'not finished: {session.live.sim_status}'
+        finished = session.run_to_end()
     finally:
         codes = session.stop()
-    assert codes == {'controller': 0, 'sim_node': 0}, codes    # both stopped cleanly
+    assert finished, f'not finished: {session.live.sim_status}'
+    logs = {name: p.tail() for name, p in session.processes.items()}
+    assert codes == {'controller': 0, 'sim_node': 0}, (codes, logs)   # both stopped cleanly
     run = load_run(session.bag_path, kw.get('task', 'cartpole'))
     summary = summarize_run(run, session.bag_path)
     sim = summary['simulator']

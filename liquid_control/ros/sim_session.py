@@ -26,7 +26,7 @@ from .sim_messages import SIM_STATUS_NAME
 from .sim_topics import (CLOCK, DIAGNOSTICS, JOINT_STATES, ODOM, PLAN, recorded_topics,
                          topics_for)
 
-STOP_TIMEOUT_S = 5.0
+STOP_TIMEOUT_S = 15.0
 LOCKSTEP_TIMEOUT_S = 5.0
 LOCKSTEP_SENSOR_TIMEOUT_S = 2.0
 
@@ -92,7 +92,8 @@ class RunProcess:
         return '\n'.join(text[-lines:])
 
     def stop(self, timeout=STOP_TIMEOUT_S):
-        """SIGINT (as Ctrl-C), then SIGTERM, then SIGKILL; returns the exit code."""
+        """SIGINT (as Ctrl-C), then SIGTERM, then SIGKILL, each given `timeout` s (a
+        loaded machine can take seconds to shut a node down); returns the exit code."""
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
             if self.proc.poll() is not None:
                 break
