@@ -22,8 +22,10 @@ Modes (parameter `mode`):
             A controller on sim time (use_sim_time) ticking at publish_rate_hz gets exactly
             one fresh observation per tick.
 
-The simulation (SimCore) runs on this process's main thread; a multi-threaded executor on a
-second thread handles commands, the reset service and parameters, and hands them over.
+The simulation (SimCore) runs on a thread of its own; a single-threaded executor on the main
+thread handles commands, the reset service and parameters, and hands them over. (rclpy's
+MultiThreadedExecutor busy-polls its wait set while a callback is dispatched: it took a core
+and slowed a lockstep run ~30x, to a real-time factor of 0.2.)
 Every parameter is described in docs/simulation.md and by `ros2 param describe`.
 """
 from __future__ import annotations
@@ -42,7 +44,7 @@ from nav_msgs.msg import Odometry, Path
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor, SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy._rclpy_pybind11 import RCLError
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -585,7 +587,7 @@ def main(args=None):
         return 2
     failure = []
     simulation = threading.Thread(target=_simulate, args=(node, failure), name='simulation')
-    executor = MultiThreadedExecutor(num_threads=2)
+    executor = SingleThreadedExecutor()
     executor.add_node(node)
     simulation.start()
     try:

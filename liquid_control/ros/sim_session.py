@@ -400,7 +400,22 @@ class SimSession:
             raise ProcessFailed(f'no /clock from sim_node within {start_timeout:g} s '
                                 f'(log: {self.processes["sim_node"].log_path})\n'
                                 f'{self.processes["sim_node"].tail()}')
-        return self.wait(self.finished, self.expected_wall_time(), on_poll=on_poll)
+        return self.wait_while_progressing(on_poll=on_poll)
+
+    def wait_while_progressing(self, on_poll=None, stall_s=30.0):
+        """Wait for the episode to finish for as long as sim time keeps moving: a slow
+        machine only makes the run longer; a run whose clock stops for `stall_s` s of wall
+        time (or that outlasts a generous bound) is reported as not finished."""
+        deadline = time.monotonic() + max(self.expected_wall_time(), 10 * self.duration + 60)
+        seen, moved_at = self.live.sim_time, time.monotonic()
+        while time.monotonic() < deadline:
+            if self.wait(self.finished, min(1.0, deadline - time.monotonic()), on_poll=on_poll):
+                return True
+            if self.live.sim_time != seen:
+                seen, moved_at = self.live.sim_time, time.monotonic()
+            elif time.monotonic() - moved_at > stall_s:
+                return False
+        return self.finished.is_set()
 
     # -- stop ---------------------------------------------------------------------------------
     def stop(self):
