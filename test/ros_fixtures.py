@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from model_factory import build_model, default_metadata
 
+from liquid_control.ros.launch_args import flatten
 from liquid_control.tasks.spec import get_task
 
 REPO = Path(__file__).resolve().parents[1]
@@ -207,7 +208,7 @@ def params_from_config(task, **overrides):
     """config/<task>.yaml as a flat dict of parameter values, with overrides."""
     import yaml
     doc = yaml.safe_load((CONFIG_DIR / f'{task}.yaml').read_text())
-    values = flat(doc['liquid_controller']['ros__parameters'])
+    values = flatten(doc['liquid_controller']['ros__parameters'])
     values.update(overrides)
     return values
 
@@ -215,17 +216,6 @@ def params_from_config(task, **overrides):
 def finite_within(values, low, high):
     values = np.asarray(values, dtype=np.float64)
     return bool(np.isfinite(values).all() and (values >= low).all() and (values <= high).all())
-
-
-def flat(d, prefix=''):
-    """Nested ros__parameters -> flat dotted names, as rcl reads a params file."""
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(flat(v, f'{prefix}{k}.'))
-        else:
-            out[prefix + k] = v
-    return out
 
 
 def straight_path(n=40, spacing=0.1, frame='odom'):

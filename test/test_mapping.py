@@ -15,16 +15,17 @@ from std_msgs.msg import Float64MultiArray
 from liquid_control.ros import config as cfg
 from liquid_control.ros.actions import ActionLimits, ActionSink, message_builder
 from liquid_control.ros.config import ConfigError, parse_config
+from liquid_control.ros.launch_args import flatten
 from liquid_control.ros.observations import (ObservationLayout, ObservationSource, Rejected,
                                              make_extractor, quaternion_to_euler)
 from liquid_control.runtime.contract import ModelMetadata
 from liquid_control.tasks.spec import CARTPOLE, DIFFDRIVE
-from ros_fixtures import CONFIG_DIR, flat, odometry, straight_path
+from ros_fixtures import CONFIG_DIR, odometry, straight_path
 
 
 def shipped(task):
     doc = yaml.safe_load((CONFIG_DIR / f'{task}.yaml').read_text())
-    return flat(doc['liquid_controller']['ros__parameters'])
+    return flatten(doc['liquid_controller']['ros__parameters'])
 
 
 # -- parameters -----------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..ros.launch_args import flatten
+
 REPO = Path(__file__).resolve().parents[2]
 COMMAND_TOPICS = {'cartpole': '/effort_controller/commands', 'diffdrive': '/cmd_vel'}
 CONTROLLER_STATUS = 'liquid_controller: control loop'
@@ -54,21 +56,11 @@ def config_dir():
     return Path(get_package_share_directory('liquid_control')) / 'config'
 
 
-def flat(d, prefix=''):
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(flat(v, f'{prefix}{k}.'))
-        else:
-            out[prefix + k] = v
-    return out
-
-
 def task_parameters(task, **overrides):
     """config/<task>.yaml (liquid_controller's ros__parameters) flattened, with overrides."""
     import yaml
     doc = yaml.safe_load((config_dir() / f'{task}.yaml').read_text())
-    values = flat(doc['liquid_controller']['ros__parameters'])
+    values = flatten(doc['liquid_controller']['ros__parameters'])
     values.update(overrides)
     return values
 

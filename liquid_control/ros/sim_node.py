@@ -31,7 +31,6 @@ Every parameter is described in docs/simulation.md and by `ros2 param describe`.
 from __future__ import annotations
 
 import math
-import signal
 import sys
 import threading
 import time
@@ -44,11 +43,9 @@ from nav_msgs.msg import Odometry, Path
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor, SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy._rclpy_pybind11 import RCLError
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
-from rclpy.signals import SignalHandlerOptions
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Float64MultiArray
@@ -58,6 +55,7 @@ from ..tasks.spec import get_task
 from . import sim_messages as sm
 from .sim_core import NS, CommandRejected, JointSample, OdomSample, PathSample, SimConfig
 from .sim_core import SimCore, physics_defaults
+from .sim_process import run_node
 
 NODE_NAME = 'liquid_sim'
 MODES = ('realtime', 'fast', 'lockstep')
@@ -572,49 +570,20 @@ class SimNode(Node):
 
 
 def main(args=None):
-    """Executor on the main thread, simulation on a second thread. SIGINT/SIGTERM only set
-    an event (no KeyboardInterrupt can land in the middle of the clean-up); both threads are
-    joined before the node is destroyed."""
-    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda signum, frame: stop.set())
-    try:
-        node = SimNode()
-    except (ValueError, rclpy.exceptions.ParameterException) as exc:
-        print(f'sim_node: {exc}', file=sys.stderr)
-        rclpy.try_shutdown()
-        return 2
-    failure = []
-    simulation = threading.Thread(target=_simulate, args=(node, failure), name='simulation')
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    simulation.start()
-    try:
-        while not stop.is_set() and simulation.is_alive():
-            executor.spin_once(timeout_sec=0.2)
-    except ExternalShutdownException:
-        pass
-    finally:
-        node.stop()
-        simulation.join(timeout=5.0)
-        executor.shutdown(timeout_sec=2.0)
-        node.destroy_node()
-        rclpy.try_shutdown()
-    if failure:
-        print(f'sim_node: simulation failed: {failure[0]}', file=sys.stderr)
-        return 1
-    return 0
+    """Executor on the main thread, simulation on a thread of its own (sim_process.run_node):
+    a signal only sets an event, and the simulation is joined before the node is destroyed."""
+    return run_node(SimNode, 'sim_node', args, worker=_simulate)
 
 
-def _simulate(node, failure):
+def _simulate(node):
     try:
         node.run()
     except RCLError as exc:
         if rclpy.ok(context=node.context):
-            failure.append(f'{type(exc).__name__}: {exc}')   # not a publish racing shutdown
-    except Exception as exc:  # reported by main, which then exits non-zero
-        failure.append(f'{type(exc).__name__}: {exc}')
+            raise RuntimeError(f'simulation failed: {type(exc).__name__}: {exc}') from exc
+        # else a publish raced shutdown: not a failure
+    except Exception as exc:
+        raise RuntimeError(f'simulation failed: {type(exc).__name__}: {exc}') from exc
 
 
 if __name__ == '__main__':

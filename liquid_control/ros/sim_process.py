@@ -1,4 +1,4 @@
-"""Process entry for the small simulation nodes (expert, path publisher, effort relay):
+"""Process entry for the simulation nodes (sim_node, expert, path publisher, effort relay):
 SIGINT/SIGTERM end the spin by setting an event, so no KeyboardInterrupt lands in the
 middle of the clean-up and the process exits 0."""
 from __future__ import annotations
@@ -12,8 +12,12 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.signals import SignalHandlerOptions
 
 
-def run_node(make_node, name, args=None):
-    """Create the node with make_node(), spin it until a signal; returns the exit code."""
+def run_node(make_node, name, args=None, worker=None):
+    """Create the node with make_node(), spin it until a signal; returns the exit code.
+
+    worker(node) (optional) runs on a thread of its own beside the executor; the spin also
+    ends when it returns, then node.stop() ends it and it is joined before the node is
+    destroyed. If it raises, the process exits 1 with the reason."""
     rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -24,15 +28,35 @@ def run_node(make_node, name, args=None):
         print(f'{name}: {exc}', file=sys.stderr)
         rclpy.try_shutdown()
         return 2
+    failure = []
+    thread = None
+    if worker is not None:
+        thread = threading.Thread(target=_run_worker, args=(worker, node, failure),
+                                  name=f'{name} worker')
     executor = SingleThreadedExecutor()
     executor.add_node(node)
+    if thread is not None:
+        thread.start()
     try:
-        while not stop.is_set():
+        while not stop.is_set() and (thread is None or thread.is_alive()):
             executor.spin_once(timeout_sec=0.2)
     except ExternalShutdownException:
         pass
     finally:
+        if thread is not None:
+            node.stop()
+            thread.join(timeout=5.0)
         executor.shutdown(timeout_sec=2.0)
         node.destroy_node()
         rclpy.try_shutdown()
+    if failure:
+        print(f'{name}: {failure[0]}', file=sys.stderr)
+        return 1
     return 0
+
+
+def _run_worker(worker, node, failure):
+    try:
+        worker(node)
+    except Exception as exc:  # reported by run_node, which then exits non-zero
+        failure.append(f'{type(exc).__name__}: {exc}')
