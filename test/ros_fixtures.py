@@ -240,3 +240,14 @@ def odometry(x=1.0, y=0.2, yaw=0.0, v=0.3, w=0.1, frame='odom'):
     msg.pose.pose.orientation.z, msg.pose.pose.orientation.w = math.sin(yaw / 2), math.cos(yaw / 2)
     msg.twist.twist.linear.x, msg.twist.twist.angular.z = v, w
     return msg
+
+
+def declared_launch_arguments(launch_file):
+    """Names of the entities of a launch file's description (its declared arguments)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(Path(launch_file).stem.replace('.', '_'),
+                                                  launch_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    description = module.generate_launch_description()
+    return {getattr(e, 'name', None) for e in description.entities}

@@ -15,6 +15,7 @@ from liquid_control.ros.sim_launch import (GAZEBO_LAUNCH_ARGUMENTS, package_shar
 from liquid_control.ros.sim_topics import (BASE_FRAME, CARTPOLE_JOINTS, DIFFDRIVE_WHEEL_JOINTS,
                                            ODOM_FRAME, PLAN, PATH_TYPE, topics_for)
 from liquid_control.tasks.spec import CARTPOLE, DIFFDRIVE
+from ros_fixtures import declared_launch_arguments
 
 REPO = Path(__file__).resolve().parents[1]
 MJCF = REPO / 'liquid_control' / 'sim' / 'assets'
@@ -207,10 +208,5 @@ def test_gazebo_launch_file_imports_where_launch_exists():
     pytest.importorskip('launch')
     pytest.importorskip('launch_ros')
     pytest.importorskip('ament_index_python')
-    spec = importlib.util.spec_from_file_location('gazebo_launch',
-                                                  REPO / 'launch' / 'gazebo.launch.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    description = module.generate_launch_description()
-    names = {getattr(e, 'name', None) for e in description.entities}
+    names = declared_launch_arguments(REPO / 'launch' / 'gazebo.launch.py')
     assert {a.name for a in GAZEBO_LAUNCH_ARGUMENTS} <= names

@@ -1,10 +1,11 @@
 """What launch/sim.launch.py starts (liquid_control.ros.sim_launch, no launch system needed),
 the command lines the demo and the tests use, and the launch file itself where the launch
 system is installed."""
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from ros_fixtures import declared_launch_arguments
 
 from liquid_control.ros import sim_launch as sl
 
@@ -81,10 +82,5 @@ def test_command_lines_and_parameters():
 def test_sim_launch_file_imports_where_launch_exists():
     pytest.importorskip('launch')
     pytest.importorskip('launch_ros')
-    spec = importlib.util.spec_from_file_location('sim_launch_file',
-                                                  REPO / 'launch' / 'sim.launch.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    description = module.generate_launch_description()
-    names = {getattr(e, 'name', None) for e in description.entities}
+    names = declared_launch_arguments(REPO / 'launch' / 'sim.launch.py')
     assert {a.name for a in sl.SIM_LAUNCH_ARGUMENTS} <= names

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..tasks.spec import get_task
+from .launch_args import LaunchArgument
 
 PACKAGE = 'liquid_control'
 CONTROLLERS = ('cfc', 'ltc', 'ncp', 'gru')   # as launch/controller.launch.py takes
@@ -150,14 +151,6 @@ def isolated_environment(domain_id, log_dir=None, base=None):
 # -- launch files --------------------------------------------------------------------------
 # launch/sim.launch.py and launch/gazebo.launch.py only declare these arguments and start
 # what the resolve_* functions return.
-
-@dataclass(frozen=True)
-class LaunchArgument:
-    name: str
-    default: str
-    description: str
-    choices: tuple = ()
-
 
 _CONTROLLER_ARGUMENTS = (
     LaunchArgument('task', 'cartpole', 'Task: cartpole | diffdrive.', ('cartpole', 'diffdrive')),
