@@ -29,8 +29,11 @@ test: $(STAMP)
 models: $(STAMP)
 	$(CLI) train --all
 
+# Benchmarks and the study (docs/benchmarks.md, docs/study.md), then the long reliability
+# run (docs/reliability.md; ~45 min of it is the 30-minute closed loop).
 bench: $(STAMP)
 	$(CLI) bench
+	$(CLI) reliability
 
 # Build and install with colcon, as on a ROS machine (into build/, install/, log/).
 colcon: $(STAMP)

@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     'eval': 'liquid_control.sim.eval_command',
     'demo': 'liquid_control.demo',
     'bench': 'liquid_control.bench.command',
+    'reliability': 'liquid_control.reliability.command',
 }
 
 

@@ -82,4 +82,5 @@ def test_installed_cli_runs_from_the_install_tree(colcon_install, tmp_path):
     result = subprocess.run([str(colcon_install / 'lib' / PACKAGE / 'liquid-control'), '--help'],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert 'inspect' in result.stdout
+    for command in ('inspect', 'train', 'eval', 'demo', 'bench', 'reliability'):
+        assert command in result.stdout, result.stdout
