@@ -14,13 +14,14 @@ DEFAULT_UNITS = {'cfc': 64, 'ltc': 64, 'gru': 64, 'ncp': 24}
 NCP_MOTOR_NEURONS = 4
 
 
-def make_cell(arch, n_in, units=None):
-    """Build one cell of `arch` taking n_in features."""
+def make_cell(arch, n_in, units=None, ode_unfolds=None):
+    """Build one cell of `arch` taking n_in features (ode_unfolds: LTC solver steps per
+    tick, None for the default)."""
     units = units or DEFAULT_UNITS[arch]
     if arch == 'cfc':
         return CfC(n_in, units)
     if arch == 'ltc':
-        return LTC(n_in, units)
+        return LTC(n_in, units, ode_unfolds)
     if arch == 'ncp':
         return NCP(n_in, units, motor=min(NCP_MOTOR_NEURONS, units - 3))
     if arch == 'gru':

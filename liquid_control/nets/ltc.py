@@ -16,9 +16,11 @@ from ncps.wirings import FullyConnected
 from torch import nn
 
 # Solver steps per control tick. ncps defaults to 6; its fused (semi-implicit) Euler step
-# stays stable for any step size, and at dt ~ nominal 3 steps track the same dynamics
-# closely while halving the cost of training and of every control step.
-ODE_UNFOLDS = 3
+# stays stable for any step size. One step per tick costs a sixth of ncps' default in
+# training and at every control step: within the 10-minute training budget the cart-pole
+# LTC then sees enough data to learn the swing-up (98/100 episodes, against 34-44/100 for
+# 3 steps per tick with the budget spent on fewer samples).
+ODE_UNFOLDS = 1
 EREV_SEED = 1111  # polarity of each synapse; fixed so the wiring is identical across runs
 # ncps initialises sensory synapses for inputs in [0, 1] (thresholds mu in [0.3, 0.8], slopes
 # sigma in [3, 8]): a standardised feature below ~0.3 would switch every synapse off, so the
@@ -29,8 +31,9 @@ INPUT_GAIN, INPUT_OFFSET = 0.18, 0.55
 
 class LTC(nn.Module):
 
-    def __init__(self, n_in, units, ode_unfolds=ODE_UNFOLDS):
+    def __init__(self, n_in, units, ode_unfolds=None):
         super().__init__()
+        ode_unfolds = ode_unfolds or ODE_UNFOLDS
         wiring = FullyConnected(units, erev_init_seed=EREV_SEED)
         self.cell = LTCCell(wiring, in_features=n_in, ode_unfolds=ode_unfolds)
         with torch.no_grad():

@@ -20,7 +20,7 @@ from .cells import make_cell
 
 class Policy(nn.Module):
 
-    def __init__(self, spec, arch, hidden=None):
+    def __init__(self, spec, arch, hidden=None, ode_unfolds=None):
         super().__init__()
         self.spec = spec
         self.arch = arch
@@ -36,7 +36,7 @@ class Policy(nn.Module):
         self.register_buffer('act_half', (high - low) / 2)
         self.nominal_dt = float(spec.nominal_dt)
         self.n_features = len(plain) + 2 * len(angle)
-        self.cell = make_cell(arch, self.n_features, hidden)
+        self.cell = make_cell(arch, self.n_features, hidden, ode_unfolds)
         self.readout = nn.Linear(self.cell.output_size, spec.n_act)
 
     @property

@@ -42,7 +42,8 @@ def write_card(path, *, session, report):
         f'# {m.task}_{m.arch}',
         '',
         f'- arch: `{m.arch}` ({r["cell"]}), {m.n_params} trainable parameters, '
-        f'state size {m.n_state}',
+        f'state size {m.n_state}'
+        + (f'; {r["ode_unfolds"]} ODE solver step(s) per tick' if r.get('ode_unfolds') else ''),
         f'- task: `{m.task}`; observations {", ".join(m.obs_names)}; actions '
         f'{", ".join(m.action_names)} in [{", ".join(map(str, m.action_low))}] .. '
         f'[{", ".join(map(str, m.action_high))}]; nominal dt {m.nominal_dt} s',

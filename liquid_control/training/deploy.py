@@ -9,7 +9,7 @@ forms below fold everything that is constant after training into the weights:
 - CfC's four input projections (ff1, ff2, time_a, time_b) into one matrix multiply;
 - LTC's synapse constants (sigma*mu, w*mask, w*mask*erev) into tables, laid out so the sums
   over presynaptic neurons run along the contiguous axis.
-The LTC keeps its 6 unfolds and the NCP its layer structure; only constants move. Export
+The LTC keeps its solver steps and the NCP its layer structure; only constants move. Export
 checks each form against the Policy it came from (test_export.py: <= 1e-5 over 500
 irregular steps).
 """
