@@ -135,10 +135,14 @@ class ControllerSession:
         self._obs = np.zeros((1, meta.n_obs), np.float32)
         self._dt = np.zeros((1, 1), np.float32)
         self._state = np.zeros((1, meta.n_state), np.float32)
-        # Both outputs are views of one buffer, so one sum checks them for non-finite values.
+        # Both outputs are views of one buffer, so one check covers both for non-finite values.
         self._outputs = np.zeros((1, meta.n_act + meta.n_state), np.float32)
         self._action = self._outputs[:, :meta.n_act]
         self._state_out = self._outputs[:, meta.n_act:]
+        # Rows and zero vectors for the finiteness checks in step().
+        self._obs_row, self._outputs_row = self._obs[0], self._outputs[0]
+        self._obs_zeros = np.zeros(meta.n_obs, np.float32)
+        self._outputs_zeros = np.zeros(meta.n_act + meta.n_state, np.float32)
         self._binding = self._session.io_binding()
         for name, buf in ((c.INPUT_OBS, self._obs), (c.INPUT_STATE, self._state),
                           (c.INPUT_DT, self._dt)):
@@ -170,22 +174,23 @@ class ControllerSession:
             dt = float(dt)
         except (TypeError, ValueError):
             return self._reject(f'dt {dt!r} is not a number')
-        if not (math.isfinite(dt) and dt > 0.0):
+        if not 0.0 < dt < math.inf:   # NaN fails both comparisons
             return self._reject(f'dt must be a finite number > 0 s, got {dt}')
-        n_obs = self._obs.size
-        if np.size(obs) != n_obs:
+        obs_row = self._obs_row
+        if np.size(obs) != obs_row.size:
             return self._reject(f'observation has {np.size(obs)} values, the model takes '
-                                f'{n_obs} ({", ".join(self.metadata.obs_names)})')
-        # Copy (and cast) straight into the bound buffer; a float64 sum of float32 values
-        # cannot overflow, so it is finite iff every value is. On rejection the buffer is
-        # simply overwritten by the next step: the state is untouched.
-        self._obs[0] = obs if np.ndim(obs) == 1 else np.ravel(obs)
-        if not math.isfinite(self._obs.sum(dtype=np.float64)):
-            bad = [n for n, v in zip(self.metadata.obs_names, self._obs[0]) if not np.isfinite(v)]
+                                f'{obs_row.size} ({", ".join(self.metadata.obs_names)})')
+        # Copy (and cast) straight into the bound buffer. A dot product with zeros is 0 when
+        # every value is finite and NaN otherwise (0 * inf = NaN), without overflow, in one
+        # BLAS call. On rejection the buffer is simply overwritten by the next step: the
+        # state is untouched.
+        obs_row[:] = obs if np.ndim(obs) == 1 else np.ravel(obs)
+        if obs_row.dot(self._obs_zeros) != 0.0:
+            bad = [n for n, v in zip(self.metadata.obs_names, obs_row) if not np.isfinite(v)]
             return self._reject(f'non-finite observation (as float32) {", ".join(bad)}')
         self._dt[0, 0] = dt
         self._session.run_with_iobinding(self._binding)
-        if not math.isfinite(self._outputs.sum(dtype=np.float64)):
+        if self._outputs_row.dot(self._outputs_zeros) != 0.0:
             return self._reject('the model produced a non-finite output')
         self._state[...] = self._state_out
         self.steps += 1
