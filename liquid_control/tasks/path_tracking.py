@@ -116,7 +116,7 @@ class PreparedPath:
         along = rel[:, 0] * direction[:, 0] + rel[:, 1] * direction[:, 1]
         np.clip(along, 0.0, self.seg_len[lo:hi], out=along)
         gap = rel - direction * along[:, None]
-        best = int(np.argmin(gap[:, 0] ** 2 + gap[:, 1] ** 2))
+        best = int(np.argmin(np.hypot(gap[:, 0], gap[:, 1])))   # no overflow for huge input
         seg = lo + best
         # Signed distance to the segment's line: left of the direction of travel is positive,
         # and beyond either end of the path it stays the lateral offset, not the range.
