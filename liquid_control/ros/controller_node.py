@@ -179,7 +179,7 @@ class ControllerNode(LifecycleNode):
             bound = self._prepare_controller(changes, candidate)
         except (cfg.ConfigError, ModelContractError) as exc:
             reason = str(exc)
-            if 'model' in changes or 'model_sha256' in changes:
+            if _reloads_model(changes):
                 self._last_swap_error = reason
                 self.get_logger().error(f'model {values["model"]!r} rejected, keeping '
                                         f'{self._model_name()}: {reason}')
@@ -191,7 +191,7 @@ class ControllerNode(LifecycleNode):
     def _prepare_controller(self, changes, candidate):
         """Load/bind what a change of model or action limits needs (raises with a reason)."""
         touches_sink = any(name.startswith('action.') for name in changes)
-        reload = 'model' in changes or 'model_sha256' in changes
+        reload = _reloads_model(changes)
         if not reload and not touches_sink:
             return None
         layout = self._layout or self._make_layout(candidate)
@@ -208,11 +208,11 @@ class ControllerNode(LifecycleNode):
         if core is not None:
             self._config = config
             if bound is not None:
-                core.request(bound, reset_state='model' in changes
-                             or 'model_sha256' in changes)
+                reloaded = _reloads_model(changes)
+                core.request(bound, reset_state=reloaded)
                 if not self._active:
                     core.install_pending()
-                if 'model' in changes:
+                if reloaded:
                     self._last_swap_error = ''
                     self.get_logger().info(f'model {config.model!r} loaded ({bound.path}, '
                                            f'sha256 {bound.sha256[:12]}); swapping in')
@@ -495,6 +495,11 @@ class ControllerNode(LifecycleNode):
         else:
             self._stop_loop()
             self.publish_safe_command()
+
+
+def _reloads_model(changes):
+    """Whether a parameter change loads the model file again (a new model or a new pin)."""
+    return 'model' in changes or 'model_sha256' in changes
 
 
 def main(args=None):
