@@ -33,9 +33,9 @@ class LTC(nn.Module):
 
     def __init__(self, n_in, units, ode_unfolds=None):
         super().__init__()
-        ode_unfolds = ode_unfolds or ODE_UNFOLDS
+        self.ode_unfolds = ode_unfolds or ODE_UNFOLDS
         wiring = FullyConnected(units, erev_init_seed=EREV_SEED)
-        self.cell = LTCCell(wiring, in_features=n_in, ode_unfolds=ode_unfolds)
+        self.cell = LTCCell(wiring, in_features=n_in, ode_unfolds=self.ode_unfolds)
         with torch.no_grad():
             self.cell._params['input_w'].fill_(INPUT_GAIN)
             self.cell._params['input_b'].fill_(INPUT_OFFSET)

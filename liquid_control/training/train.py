@@ -175,8 +175,8 @@ def train(task, arch, seed=0, out_dir='models', quick=False, run_dir=None, sim=N
         'train_cpu_seconds': train_cpu_seconds, 'threads': cfg.threads,
         'episode_seconds': seconds, 'hidden': cfg.hidden,
     }
-    if hasattr(policy.cell, 'cell') and hasattr(policy.cell.cell, '_ode_unfolds'):
-        report['ode_unfolds'] = policy.cell.cell._ode_unfolds   # LTC solver steps per tick
+    if hasattr(policy.cell, 'ode_unfolds'):
+        report['ode_unfolds'] = policy.cell.ode_unfolds   # LTC solver steps per tick
     publish(policy, sim, report, out_dir, run_dir, cfg.eval_episodes, log)
     log(f'  {task}_{arch}: success {report["eval"]["success_rate"]:.0%} '
         f'(expert {report["expert_eval"]["success_rate"]:.0%}), trained in '
