@@ -576,14 +576,13 @@ def main(args=None):
 
 
 def _simulate(node):
+    """The simulation thread; what it raises, run_node reports and exits 1 with."""
     try:
         node.run()
-    except RCLError as exc:
+    except RCLError:
         if rclpy.ok(context=node.context):
-            raise RuntimeError(f'simulation failed: {type(exc).__name__}: {exc}') from exc
+            raise
         # else a publish raced shutdown: not a failure
-    except Exception as exc:
-        raise RuntimeError(f'simulation failed: {type(exc).__name__}: {exc}') from exc
 
 
 if __name__ == '__main__':

@@ -50,7 +50,7 @@ def run_node(make_node, name, args=None, worker=None):
         node.destroy_node()
         rclpy.try_shutdown()
     if failure:
-        print(f'{name}: {failure[0]}', file=sys.stderr)
+        print(f'{name}: worker thread failed: {failure[0]}', file=sys.stderr)
         return 1
     return 0
 
