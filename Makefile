@@ -30,7 +30,7 @@ models: $(STAMP)
 	$(CLI) train --all
 
 # Benchmarks and the study (docs/benchmarks.md, docs/study.md), then the long reliability
-# run (docs/reliability.md; ~45 min of it is the 30-minute closed loop).
+# run (docs/reliability.md; ~35 min, 30 of them the closed loop).
 bench: $(STAMP)
 	$(CLI) bench
 	$(CLI) reliability

@@ -216,9 +216,10 @@ def section_loop(result, img):
         f'{result["busy_wait_us"]} µs, adaptive) and a plain rclpy node whose timer callback '
         f'steps the same model and publishes, each in its own process, {result["rounds"]} '
         f'alternating runs of {result["duration_s"]:g} s per rate, while JointState messages '
-        f'arrive at the control rate. The ratio is timer p99 / node p99 (the percentiles are averaged over '
-        f'the runs; built on `liquid_control.ros.loop_timing_probe`). A run whose sensor '
-        f'traffic started late (slow DDS discovery) is discarded and run again. {scheduling}',
+        f'arrive at the control rate. The ratio is timer p99 / node p99 (the percentiles are '
+        f'averaged over the runs; built on `liquid_control.ros.loop_timing_probe`). A run '
+        f'whose sensor traffic started late (slow DDS discovery) is discarded and run again. '
+        f'{scheduling}',
         '',
         table(('rate', 'loop', 'p50 µs', 'p99 µs', 'max µs', 'missed', 'ticks',
                'tick µs (p50)', 'p99 ratio'), rows),

@@ -67,7 +67,7 @@ CI_TESTS = (
     ('test/test_reliability_long_run.py', '60 s closed loop at 500 Hz (the CI version of the '
      '30-minute run)', '~65 s'),
     ('test/test_reliability_sim_memory.py', 'memory of a long simulated episode (cart-pole '
-     'xfail until fixed)', '~4 s'),
+     'and diff-drive)', '~4 s'),
 )
 
 
@@ -429,7 +429,7 @@ def _ci():
             'of its own, ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and a temporary ROS_LOG_DIR. '
             'The harnesses wait on events, condition variables or polled conditions, each with '
             'a deadline; no fixed sleep stands in for synchronisation.', '',
-            'Run it all: `liquid-control reliability` (about 45 minutes: 2000 cases per task, the '
+            'Run it all: `liquid-control reliability` (about 35 minutes: 2000 cases per task, the '
             'scenarios, 30 minutes at 500 Hz); `--quick` for a few minutes; `--only fuzz` etc. '
             'for one part (the document keeps the last results of the others).', '']
     return out
