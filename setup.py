@@ -43,9 +43,9 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
-            'liquid-control = liquid_control.cli:main',
-            'controller_node = liquid_control.ros.controller_node:main',
-            'sim_node = liquid_control.ros.sim_node:main',
+            'liquid-control = liquid_control.cli.main:main',
+            'controller_node = liquid_control.nodes.controller_node:main',
+            'sim_node = liquid_control.nodes.sim_node:main',
         ],
     },
 )

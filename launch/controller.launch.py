@@ -5,13 +5,13 @@
 
 Arguments: task, controller (cfc | ltc | ncp | gru), model, params_file, use_sim_time,
 namespace, autostart, log_level (see `ros2 launch liquid_control controller.launch.py -s`).
-What they select is decided in liquid_control.ros.launch_args; this file only wires it up.
+What they select is decided in liquid_control.bringup.controller_launch; this file only wires it up.
 """
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch_ros.actions import Node
 
-from liquid_control.ros.launch_args import LAUNCH_ARGUMENTS, resolve_from_context
+from launch import LaunchDescription
+from liquid_control.bringup.controller_launch import LAUNCH_ARGUMENTS, resolve_from_context
 
 
 def controller_node(context):

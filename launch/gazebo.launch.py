@@ -8,18 +8,18 @@ Starts gz sim with worlds/<task>.sdf, ros_gz_bridge with config/gz_bridge_<task>
 glue node of the task (cart-pole: liquid_effort_relay, Float64MultiArray effort command ->
 the ApplyJointForce topic; diff-drive: liquid_path, the path to follow on /plan) and the
 controller on sim time (controller.launch.py). The ROS 2 topics are those of sim_node.
-What the arguments select is decided in liquid_control.ros.sim_launch.
+What the arguments select is decided in liquid_control.bringup.sim_launch.
 """
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch import LaunchDescription
 from launch.actions import (DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription,
                             OpaqueFunction)
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch_ros.actions import Node
 
-from liquid_control.ros.sim_launch import GAZEBO_LAUNCH_ARGUMENTS, resolve_gazebo_launch
+from launch import LaunchDescription
+from liquid_control.bringup.sim_launch import GAZEBO_LAUNCH_ARGUMENTS, resolve_gazebo_launch
 
 
 def gazebo_bridge_and_controller(context):

@@ -8,14 +8,14 @@ Arguments: those of controller.launch.py (task, controller, model, params_file, 
 log_level; use_sim_time is always true here) and of the simulator (mode, real_time_factor,
 seed, duration, position_noise_std, velocity_noise_std, sensor_latency_s, drop_probability);
 `ros2 launch liquid_control sim.launch.py -s` lists them. What they select is decided in
-liquid_control.ros.sim_launch; this file only wires it up.
+liquid_control.bringup.sim_launch; this file only wires it up.
 """
-from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch_ros.actions import Node
 
-from liquid_control.ros.sim_launch import SIM_LAUNCH_ARGUMENTS, resolve_sim_launch
+from launch import LaunchDescription
+from liquid_control.bringup.sim_launch import SIM_LAUNCH_ARGUMENTS, resolve_sim_launch
 
 
 def simulator_and_controller(context):

@@ -1,11 +1,25 @@
 """Test-wide isolation for ROS 2: each pytest run gets its own DDS domain, discovery stays on
 this host, and ROS logs go to a temporary folder. Set before any test imports rclpy, and
-inherited by the processes tests start."""
+inherited by the processes tests start.
+
+Tests live in test/unit, test/ros and test/integration; each is marked with its folder's name
+(markers registered in setup.cfg), so `pytest -m "not integration"` is the fast loop.
+"""
 import os
 import random
 import tempfile
+from pathlib import Path
 
 os.environ['ROS_DOMAIN_ID'] = str(random.SystemRandom().randint(1, 101))
 os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
 os.environ.setdefault('ROS_LOG_DIR', tempfile.mkdtemp(prefix='liquid_control_roslog_'))
 os.environ.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
+
+KINDS = ('unit', 'ros', 'integration')
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        kind = Path(str(item.fspath)).parent.name
+        if kind in KINDS:
+            item.add_marker(kind)

@@ -6,20 +6,20 @@ of a task, so the node's mapping accepts them exactly as it would a shipped mode
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 import threading
 import time
 from pathlib import Path
 
-import math
-
 import numpy as np
 import pytest
-from model_factory import build_model, default_metadata
 
-from liquid_control.ros.launch_args import flatten
+from liquid_control.bringup.controller_launch import flatten
 from liquid_control.tasks.spec import get_task
+
+from model_factory import build_model, default_metadata
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'config'
@@ -181,7 +181,7 @@ def node_env():
 
 def node_command(*ros_args):
     """Command line that runs controller_node with the test interpreter."""
-    return [sys.executable, '-m', 'liquid_control.ros.controller_node', '--ros-args',
+    return [sys.executable, '-m', 'liquid_control.nodes.controller_node', '--ros-args',
             *ros_args]
 
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..ros.sim_topics import CLOCK, DIAGNOSTICS, JOINT_STATES, ODOM, PLAN, topics_for
-from ..tasks.spec import CARTPOLE, get_task
+from liquid_control.sim.topics import CLOCK, DIAGNOSTICS, JOINT_STATES, ODOM, PLAN, topics_for
+from liquid_control.tasks.spec import CARTPOLE, get_task
+
 from .bag import bag_info, read_bag
 
 SIM_STATUS_NAME = 'liquid_sim: simulation'

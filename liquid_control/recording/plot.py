@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tasks.spec import get_task
+from liquid_control.tasks.spec import get_task
 
 
 def _wrap(angle):

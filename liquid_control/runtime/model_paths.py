@@ -28,8 +28,7 @@ def source_models_dir():
 def installed_models_dir():
     """share/liquid_control/models of the ament install, or None when not installed."""
     try:
-        from ament_index_python.packages import (PackageNotFoundError,
-                                                 get_package_share_directory)
+        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
     except ImportError:
         return None
     try:

@@ -3,7 +3,7 @@
 Action: body twist (linear.x m/s, angular.z rad/s), turned into wheel speeds by the inverse
 kinematics of the *configured* wheel radius and separation, as Gazebo's DiffDrive system
 does; `physics` may make the real wheels differ from that configuration. Observation: the
-path features of liquid_control.tasks.path_tracking from the true pose and body velocities.
+path features of liquid_control.control.path_features from the true pose and body velocities.
 Each reset draws a new random path starting near the robot. Success = reaching within
 GOAL_TOLERANCE of the path's end before time_limit (path length / REFERENCE_SPEED) while
 never straying more than MAX_CROSS_TRACK from the path.
@@ -15,11 +15,11 @@ import math
 import mujoco
 import numpy as np
 
-from liquid_control.tasks.path_tracking import PathTracker
-from liquid_control.tasks.paths import random_path
+from liquid_control.control.path_features import PathTracker
 from liquid_control.tasks.spec import DIFFDRIVE
 
 from .env import MujocoEnv
+from .paths import random_path
 
 GOAL_TOLERANCE = 0.25       # m from the path's last point
 MAX_CROSS_TRACK = 0.3       # m; a successful episode never exceeds it

@@ -87,7 +87,8 @@ def rewrite_card(model_path, report_path):
     from pathlib import Path
 
     from liquid_control.runtime import load_controller
-    from liquid_control.training.export import forget_recorded_sha256
+
+    from .export import forget_recorded_sha256
     model_path = Path(model_path)
     report = json.loads(Path(report_path).read_text())
     forget_recorded_sha256(model_path)  # re-recording is the point

@@ -19,11 +19,12 @@ import onnx
 import torch
 
 from liquid_control.nets import count_params
-from liquid_control.training.deploy import deploy_form
 from liquid_control.runtime import contract as c
 from liquid_control.runtime import load_controller
 from liquid_control.runtime.contract import ModelMetadata
 from liquid_control.runtime.integrity import card_path, sidecar_path
+
+from .deploy import deploy_form
 
 OPSET = 17
 

@@ -21,12 +21,13 @@ import torch
 from tqdm.auto import tqdm
 
 from liquid_control.nets import Policy, count_params
-from liquid_control.training.bc import Trainer
-from liquid_control.training.card import write_card
-from liquid_control.training.evaluation import evaluate_model_and_expert
-from liquid_control.training.export import export_policy
-from liquid_control.training.rollout import collect
-from liquid_control.training.sim_tasks import sim_task
+
+from .bc import Trainer
+from .card import write_card
+from .evaluation import evaluate_model_and_expert
+from .export import export_policy
+from .rollout import collect
+from .sim_tasks import sim_task
 
 
 @dataclass

@@ -1,0 +1,132 @@
+"""`liquid-control bench --quick` into a temporary folder: every benchmark runs (seconds, on
+untrained exports where models/ has none) and produces sane figures, tables with a row for
+every architecture, and the PNGs the documents link. No timing thresholds: figures on a
+shared machine are what they are; that they exist, are finite and positive is checked."""
+import json
+import math
+import re
+
+import pytest
+
+from liquid_control_tools.bench import BENCHMARKS
+from liquid_control_tools.bench.common import ARCH_LABELS, ARCHS, REPO, TASKS
+
+pytest.importorskip('torch')
+pytest.importorskip('mujoco')
+pytest.importorskip('rclpy')
+
+
+@pytest.fixture(scope='module')
+def bench(tmp_path_factory):
+    from liquid_control_tools.bench.command import main
+    out = tmp_path_factory.mktemp('bench')
+    assert out.resolve() != (REPO / 'docs').resolve()
+    code = main(['--quick', '--out', str(out), '--workers', '2'])
+    results = {name: json.loads((out / 'results' / f'{name}.json').read_text())
+               for name in BENCHMARKS if (out / 'results' / f'{name}.json').is_file()}
+    return code, out, results
+
+
+def positive(x):
+    return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+
+
+def test_every_benchmark_ran(bench):
+    code, _, results = bench
+    assert code == 0
+    assert sorted(results) == sorted(BENCHMARKS)
+    assert all(r['quick'] for r in results.values())
+
+
+def test_step_latency_has_every_arch_and_implementation(bench):
+    r = bench[2]['step_latency']
+    assert sorted(r['archs']) == sorted(ARCHS)
+    for arch, row in r['archs'].items():
+        impls = ('runtime', 'ort', 'torch', 'torch_deploy') + (('numpy',) * (arch == 'gru'))
+        for impl in impls:
+            assert positive(row[impl]['p50']) and row[impl]['p99'] >= row[impl]['p50']
+        assert positive(row['speedup_vs_torch'])
+        assert row['speedup_round_min'] <= row['speedup_vs_torch'] * 1.5
+        assert positive(row['n_params'])
+    assert r['archs']['gru']['numpy_max_abs_diff'] < 1e-5
+
+
+def test_loop_timing_compares_node_and_timer_under_traffic(bench):
+    r = bench[2]['loop_timing']
+    assert r['rows']
+    for row in r['rows']:
+        for subject in ('node', 'timer'):
+            s = row[subject]
+            assert s['ticks'] > 0 and s['sensor_messages'] > 0
+            assert math.isfinite(s['p99_us']) and s['p99_us'] >= s['p50_us'] >= 0
+            assert 0 <= s['missed_percent'] <= 100
+        assert positive(row['p99_ratio'])
+
+
+def test_e2e_latency_matches_commands_to_messages(bench):
+    r = bench[2]['e2e_latency']
+    assert r['answered'] > 0.3 * r['messages']
+    assert r['unmatched_commands'] <= 0.05 * r['commands']
+    for key in ('unsynchronised_us', 'aligned_us'):
+        assert positive(r[key]['p50']) and r[key]['p99'] >= r[key]['p50']
+    assert r['aligned_us']['p50'] <= r['unsynchronised_us']['p99']
+
+
+def test_cpu_memory_reads_the_node_process(bench):
+    rows = bench[2]['cpu_memory']['rows']
+    assert sorted(r['rate_hz'] for r in rows) == [100.0, 1000.0]
+    for row in rows:
+        assert positive(row['cpu_percent']) and row['cpu_percent'] < 250
+        assert 20 < row['rss_mib'] < 4096 and row['peak_rss_mib'] >= row['rss_mib'] - 1
+
+
+def test_training_cost_has_every_model(bench):
+    rows = bench[2]['training_cost']['rows']
+    assert sorted((r['task'], r['arch']) for r in rows) == sorted(
+        (t, a) for t in TASKS for a in ARCHS)
+    for row in rows:
+        assert positive(row['export_bytes']) and positive(row['n_params'])
+
+
+def test_study_has_every_cell(bench):
+    r = bench[2]['study']
+    assert sorted(r['tasks']) == sorted(TASKS)
+    for task, data in r['tasks'].items():
+        names = set(data['models'])
+        assert 'expert' in names and set(ARCHS) <= names
+        assert len(data['conditions']) >= 11
+        for cond in data['conditions']:
+            cells = data['cells'][cond['id']]
+            assert set(cells) == names
+            for cell in cells.values():
+                low, high = cell['success_ci95']
+                assert 0 <= low <= cell['success_rate'] <= high <= 1
+                assert len(cell['success']) == cell['episodes'] == r['episodes']
+                assert all(math.isfinite(x) for x in cell['ret'] + cell['tracking_error'])
+
+
+def test_seeds_trained_outside_models(bench):
+    r = bench[2]['seeds']
+    trained = [(t, a, s) for t, d in r['tasks'].items() for a, seeds in d['archs'].items()
+               for s in seeds if s != '0']
+    assert trained
+    for task, arch, seed in trained:
+        cells = r['tasks'][task]['archs'][arch][seed]
+        assert set(cells) == set(r['tasks'][task]['conditions'])
+    assert not any('seed' in p.name for p in (REPO / 'models').glob('*'))
+
+
+def test_documents_and_figures(bench):
+    _, out, _ = bench
+    bench_md = (out / 'benchmarks.md').read_text()
+    study_md = (out / 'study.md').read_text()
+    assert '## Targets' in bench_md and 'QUICK SMOKE RUN' in bench_md
+    for arch in ARCHS:
+        label = ARCH_LABELS[arch]
+        assert re.search(rf'^\| {re.escape(label)} \| \d+ \| \d+ \|', bench_md, re.M), label
+        assert study_md.count(f'| {label} |') >= 2 * len(TASKS)
+    assert bench_md.count('PASS') + bench_md.count('MISS') >= 15
+    for md in (bench_md, study_md):
+        for img in re.findall(r'!\[[^\]]*\]\(([^)]+)\)', md):
+            data = (out / img).read_bytes()
+            assert data[:8] == b'\x89PNG\r\n\x1a\n' and len(data) > 5000, img

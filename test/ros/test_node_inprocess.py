@@ -1,0 +1,212 @@
+"""controller_node in this process, over real rclpy and DDS: commands for injected sensor data,
+watchdog, bad data, diff-drive path following input, sim time, and configure failures."""
+import math
+
+import pytest
+from diagnostic_msgs.msg import DiagnosticArray
+from geometry_msgs.msg import Twist
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from rosgraph_msgs.msg import Clock
+from sensor_msgs.msg import JointState
+from std_msgs.msg import Float64MultiArray
+
+from liquid_control.nodes.controller_node import ControllerNode
+from liquid_control.runtime import load_controller
+
+from ros_fixtures import (  # noqa: F401
+    Collector,
+    Spinner,
+    cartpole_params,
+    finite_within,
+    joint_state,
+    odometry,
+    params_from_config,
+    ros_context,
+    straight_path,
+    task_models,
+    wait_for,
+)
+
+RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+
+
+@pytest.fixture
+def ros(ros_context):
+    """A spinning executor with a helper node for publishers and subscribers."""
+    import rclpy
+    spinner = Spinner(ros_context)
+    helper = spinner.add(rclpy.create_node('test_helper', context=ros_context))
+    nodes = []
+
+    def start(params, **kwargs):
+        node = ControllerNode(context=ros_context, parameter_overrides=params, **kwargs)
+        nodes.append(node)
+        return spinner.add(node)
+
+    yield helper, start
+    spinner.close()
+    assert not spinner.errors, spinner.errors
+    for node in nodes:
+        node.shutdown_safely()
+        node.destroy_node()
+    helper.destroy_node()
+
+
+def commands(helper, topic='/effort_controller/commands', msg_type=Float64MultiArray):
+    collector = Collector()
+    helper.create_subscription(msg_type, topic, collector, RELIABLE)
+    return collector
+
+
+def feed(helper, pub, collector, msg, count=5, predicate=None, timeout=10.0):
+    """Publish `msg` every 10 ms (a sensor stream, from a timer of `helper`) until `count`
+    commands satisfying predicate have arrived; return them."""
+    stream = helper.create_timer(0.01, lambda: pub.publish(msg))
+    try:
+        return collector.wait(count, timeout=timeout, predicate=predicate)
+    finally:
+        helper.destroy_timer(stream)
+
+
+def test_publishes_model_commands_for_joint_states(ros, task_models):
+    helper, start = ros
+    out = commands(helper)
+    pub = helper.create_publisher(JointState, '/joint_states', 10)   # reliable publisher
+    node = start(cartpole_params(task_models['cartpole_gru']))
+    assert node.lifecycle_state == 'active'
+    msgs = out.wait(3)                           # no data yet: the safe command every tick
+    assert all(list(m.data) == [0.0] for m in msgs)
+    got = feed(helper, pub, out, joint_state(), count=5, predicate=lambda m: m.data[0] != 0.0)
+    reference = load_controller(task_models['cartpole_gru'])
+    expected = reference.step([0.1, 0.0, -0.2, 0.3], 0.01)
+    assert got[0].data[0] == pytest.approx(float(expected[0]), abs=0.05)
+    assert all(finite_within(m.data, -30, 30) for m in got)
+    assert node.diagnostics_snapshot()['received'] >= 1
+
+
+def test_best_effort_and_reliable_publishers_both_feed_it(ros, task_models):
+    from rclpy.qos import qos_profile_sensor_data
+    helper, start = ros
+    out = commands(helper)
+    start(cartpole_params(task_models['cartpole_cfc'], sensor_timeout_s=0.05))
+    for qos in (qos_profile_sensor_data, RELIABLE):
+        pub = helper.create_publisher(JointState, '/joint_states', qos)
+        feed(helper, pub, out, joint_state(), count=3, predicate=lambda m: m.data[0] != 0.0)
+        helper.destroy_publisher(pub)
+
+
+def test_bad_messages_are_counted_and_never_reach_the_command(ros, task_models):
+    helper, start = ros
+    out = commands(helper)
+    pub = helper.create_publisher(JointState, '/joint_states', 10)
+    node = start(cartpole_params(task_models['cartpole_gru'], sensor_timeout_s=0.05))
+    bad = [joint_state(position=(math.nan, 0.0)), joint_state(velocity=(math.inf, 0.0)),
+           joint_state(names=('slider_to_cart',)), joint_state(position=(1e300, 0.0)),
+           JointState()]
+    for msg in bad:
+        pub.publish(msg)
+    wait_for(lambda: node.diagnostics_snapshot()['rejected_messages'] >= len(bad),
+             what='rejections counted')
+    out.wait(3)
+    assert all(list(m.data) == [0.0] for m in out.messages), \
+        'only bad data: the safe command'
+    snapshot = node.diagnostics_snapshot()
+    assert snapshot['received'] == 0 and snapshot['watchdog_tripped']
+    assert all(finite_within(m.data, -30, 30) for m in out.messages)
+
+
+def test_watchdog_safe_command_error_diagnostics_and_resume(ros, task_models):
+    helper, start = ros
+    out = commands(helper)
+    diags = Collector()
+    helper.create_subscription(DiagnosticArray, '/diagnostics', diags, 10)
+    pub = helper.create_publisher(JointState, '/joint_states', 10)
+    node = start(cartpole_params(task_models['cartpole_gru'], sensor_timeout_s=0.05,
+                                 **{'action.safe': [2.5]}))
+    feed(helper, pub, out, joint_state(), count=3, predicate=lambda m: m.data[0] != 2.5)
+    # Data stops: within the timeout the safe command goes out, every tick.
+    safe = out.wait(5, predicate=lambda m: list(m.data) == [2.5])
+    assert len(safe) >= 5
+    mark = diags.mark()
+    node.publish_diagnostics()
+    status = diags.wait(1, since=mark,
+                        predicate=lambda m: m.status and 'control loop' in m.status[0].name)
+    status = status[0].status[0]
+    values = {kv.key: kv.value for kv in status.values}
+    assert status.level == bytes([2]) and 'watchdog' in status.message
+    assert values['watchdog'] == 'tripped'
+    assert values['model_sha256'] == load_controller(task_models['cartpole_gru']).file_sha256
+    for key in ('period_error_p99_us', 'missed_ticks_total', 'step_time_p50_us',
+                'rejected_messages', 'model'):
+        assert key in values, key
+    assert node.diagnostics_snapshot()['watchdog_trips'] >= 1
+    # Data returns: model commands again (the state was reset, see test_mapping_core).
+    feed(helper, pub, out, joint_state(), count=3, predicate=lambda m: m.data[0] != 2.5)
+
+
+def test_diffdrive_odometry_and_path_to_twist(ros, task_models):
+    helper, start = ros
+    from nav_msgs.msg import Odometry, Path
+    values = params_from_config('diffdrive', model=str(task_models['diffdrive_gru']),
+                                control_rate_hz=100.0, sensor_timeout_s=0.5)
+    out = commands(helper, '/cmd_vel', Twist)
+    odom = helper.create_publisher(Odometry, '/odom', 10)
+    plan = helper.create_publisher(Path, '/plan', RELIABLE)
+    node = start([Parameter(k, value=v) for k, v in values.items()])
+    odom.publish(odometry())
+    wait_for(lambda: 'no path yet' in node.diagnostics_snapshot()['watchdog_reason'],
+             what='odometry seen, waiting for a path')
+    assert all((m.linear.x, m.angular.z) == (0.0, 0.0) for m in out.wait(2))
+    # Republished, as a planner (and the simulator) does: the first may precede the match.
+    helper.create_timer(0.1, lambda: plan.publish(straight_path()))
+    got = feed(helper, odom, out, odometry(), count=3,
+               predicate=lambda m: (m.linear.x, m.angular.z) != (0.0, 0.0))
+    for m in got:
+        assert 0.0 <= m.linear.x <= 1.0 and -2.0 <= m.angular.z <= 2.0
+        assert (m.linear.y, m.linear.z, m.angular.x, m.angular.y) == (0, 0, 0, 0)
+
+
+def test_sim_time_ticks_follow_clock(ros, task_models):
+    helper, start = ros
+    out = commands(helper)
+    clock = helper.create_publisher(Clock, '/clock', 10)
+    pub = helper.create_publisher(JointState, '/joint_states', 10)
+    params = cartpole_params(task_models['cartpole_cfc'], control_rate_hz=50.0,
+                             sensor_timeout_s=0.1, use_sim_time=True)
+    node = start(params)
+    wait_for(lambda: node.count_subscribers('/clock') >= 0 and
+             helper.count_subscribers('/clock') >= 1, what='clock subscriber')
+    reference = load_controller(task_models['cartpole_cfc'])
+    results = []
+    t = 1_000_000_000
+    for k in range(6):
+        pub.publish(joint_state())
+        t += 20_000_000                                   # one control period of sim time
+        msg = Clock()
+        msg.clock.sec, msg.clock.nanosec = divmod(t, 1_000_000_000)
+        # The node ticks when sim time reaches a deadline; wait for that command.
+        mark = out.mark()
+        clock.publish(msg)
+        results += out.wait(1, timeout=10, since=mark)
+    assert node.diagnostics_snapshot()['clock'] == 'sim'
+    data = [m.data[0] for m in results if m.data[0] != 0.0]
+    assert data, 'commands from the model once sim time runs'
+    # dt is sim time: the first controlled ticks match a 20 ms-step reference.
+    expected = reference.step([0.1, 0.0, -0.2, 0.3], 0.02)[0]
+    assert data[0] == pytest.approx(float(expected), abs=1e-5)
+
+
+def test_mapping_mismatch_fails_configure_with_both_lists(ros, task_models):
+    helper, start = ros
+    node = start(cartpole_params(task_models['cartpole_mismatch']))
+    assert node.lifecycle_state == 'unconfigured'
+    error = node.diagnostics_snapshot()['configure_error']
+    assert "mapping: ['slider_to_cart.position'" in error
+    assert "model:   ['cart.x'" in error
+
+
+def test_autostart_false_waits_unconfigured(ros, task_models):
+    helper, start = ros
+    node = start(cartpole_params(task_models['cartpole_gru'], autostart=False))
+    assert node.lifecycle_state == 'unconfigured'

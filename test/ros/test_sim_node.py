@@ -1,0 +1,211 @@
+"""sim_node as a separate process over DDS: the topics, types and frames a Gazebo +
+ros_gz_bridge setup gives, command handling (invalid ones rejected and counted, hold, zero
+after the timeout), the reset service, pausing, and the noise / latency / drop parameters
+seen from a subscriber. Runs without a controller: the test is the command publisher."""
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip('mujoco')
+pytest.importorskip('rclpy')
+
+from liquid_control.bringup.session import SimSession
+from liquid_control.recording.analysis import load_run
+from liquid_control.recording.bag import read_bag
+from liquid_control.sim.topics import CLOCK, JOINT_STATES, ODOM, PLAN, topics_for
+
+TIMEOUT = 20.0
+
+
+def sim_value(session, key):
+    return session.live.sim_status.get(key)
+
+
+def wait_sim(session, predicate, what, timeout=TIMEOUT):
+    """Wait until predicate(sim diagnostics dict) holds."""
+    assert session.wait_for(lambda: bool(session.live.sim_status) and
+                            predicate(session.live.sim_status), timeout), \
+        f'{what}; last sim diagnostics: {session.live.sim_status}'
+
+
+def command_publisher(session, task='cartpole'):
+    """A publisher on the task's command topic, matched with the simulator's subscription."""
+    from geometry_msgs.msg import Twist
+    from std_msgs.msg import Float64MultiArray
+    msg_type = Float64MultiArray if task == 'cartpole' else Twist
+    pub = session.node.create_publisher(msg_type, topics_for(task).command_topic, 10)
+    # Matched from both ends: the simulator's subscription and this publisher (which also
+    # reaches the recorder). Before that, a message may reach no one.
+    wait_sim(session, lambda s: int(s['command_publishers']) >= 1 and
+             pub.get_subscription_count() >= 2,
+             'the simulator and the command publisher never matched')
+    return pub
+
+
+def test_cartpole_topics_commands_timeout_reset_and_pause(tmp_path):
+    from std_msgs.msg import Float64MultiArray
+
+    session = SimSession(tmp_path, task='cartpole', controller=None, mode='realtime',
+                         duration=0.0, sim_params={'command_timeout_s': 0.2, 'end_on_done': False,
+                                                   'real_time_factor': 2.0})
+    with session:
+        node = session.node
+        # The graph: who publishes what, with which type.
+        for topic, type_name in topics_for('cartpole').published.items():
+            infos = node.get_publishers_info_by_topic(topic)
+            assert [(i.node_name, i.topic_type) for i in infos] == [('liquid_sim', type_name)]
+        subs = node.get_subscriptions_info_by_topic('/effort_controller/commands')
+        assert [i.topic_type for i in subs if i.node_name == 'liquid_sim'] == [
+            'std_msgs/msg/Float64MultiArray']
+
+        pub = command_publisher(session)
+        for bad in ([math.nan], [1.0, 2.0], [], [math.inf]):
+            pub.publish(Float64MultiArray(data=bad))
+        pub.publish(Float64MultiArray(data=[2.5]))
+        wait_sim(session, lambda s: s['commands_received'] == '1' and
+                 s['commands_rejected'] == '4' and s['running'] == 'true',
+                 'invalid commands not rejected / valid one not applied')
+        assert sim_value(session, 'held_command') == '[2.5]'
+        # Silence: after command_timeout_s the actuator gets zero.
+        wait_sim(session, lambda s: s['command_timeouts'] == '1' and
+                 s['command_timed_out'] == 'true', 'no command timeout')
+
+        # Pause: the clock stops.
+        session.set_sim_parameters(paused=True)
+        wait_sim(session, lambda s: s['paused'] == 'true', 'not paused')
+        # The simulator's own report of the frozen time: /clock messages sent before the
+        # pause may still be in flight when the paused diagnostics arrive.
+        frozen = float(sim_value(session, 'sim_time'))
+        seen = session.live.messages
+        assert session.wait_for(lambda: session.live.messages >= seen + 3, TIMEOUT)
+        wait_sim(session, lambda s: s['paused'] == 'true' and float(s['sim_time']) == frozen
+                 and abs(session.live.sim_time - frozen) < 1e-6, 'clock moved while paused')
+        session.set_sim_parameters(paused=False)
+        wait_sim(session, lambda s: float(s['sim_time']) > frozen + 0.2, 'did not resume')
+
+        # Reset: a new episode, the clock keeps going forward.
+        before = session.live.sim_time
+        response = session.reset_episode()
+        assert response.success, response.message
+        assert 'episode 1' in response.message
+        wait_sim(session, lambda s: s['episode'] == '1', 'no new episode')
+        assert session.live.sim_time >= before
+
+    # What was recorded: JointState of both joints, efforts as applied, clock monotonic.
+    states = [(t, m) for topic, _, t, m in read_bag(session.bag_path, [JOINT_STATES])]
+    assert states and all(list(m.name) == ['slider_to_cart', 'cart_to_pole']
+                          for _, m in states)
+    efforts = [m.effort[0] for _, m in states]
+    assert 2.5 in efforts and efforts[-1] == 0.0
+    assert set(efforts) <= {0.0, 2.5}
+    clock = [m.clock.sec + m.clock.nanosec * 1e-9
+             for _, _, _, m in read_bag(session.bag_path, [CLOCK])]
+    assert np.all(np.diff(clock) >= 0)
+
+
+def publication_log(session):
+    """Collect (topic, sim time in the message, DDS source timestamp) of /clock and
+    /joint_states: the source timestamp is taken by the publisher when it sends, so the
+    order in which they were published survives any backlog in this process."""
+    from rosgraph_msgs.msg import Clock
+    from sensor_msgs.msg import JointState
+
+    from liquid_control.recording.recorder import subscription_qos
+    log = []
+
+    def stamp(t):
+        return t.sec + t.nanosec * 1e-9
+
+    session.node.create_subscription(
+        Clock, CLOCK, lambda m, info: log.append((CLOCK, stamp(m.clock),
+                                                  info['source_timestamp'])),
+        subscription_qos(depth=1000))
+    session.node.create_subscription(
+        JointState, JOINT_STATES, lambda m, info: log.append((JOINT_STATES,
+                                                             stamp(m.header.stamp),
+                                                             info['source_timestamp'])),
+        subscription_qos(depth=1000))
+    return log
+
+
+def test_noise_latency_and_drops_take_effect(tmp_path):
+    """Physics paused (no controller), clock running: every difference between recorded
+    samples is the sensor model's. Parameters are changed at run time."""
+    session = SimSession(tmp_path, task='cartpole', controller=None, mode='realtime',
+                         duration=0.0, seed=5,
+                         sim_params={'publish_rate_hz': 100.0, 'real_time_factor': 2.0})
+    with session:
+        log = publication_log(session)
+        wait_sim(session, lambda s: float(s['sim_time']) > 1.0, 'no clean phase')
+        session.set_sim_parameters(position_noise_std=0.01, velocity_noise_std=0.05,
+                                   sensor_latency_s=0.05, drop_probability=0.3)
+        start = session.live.sim_time
+        wait_sim(session, lambda s: float(s['sim_time']) > start + 4.0, 'no faulty phase',
+                 timeout=30.0)
+        final = dict(session.live.sim_status)
+    # Latency: a sample stamped t goes out just before the /clock of t + latency. Each
+    # sample is matched with the first /clock sent after it (by the publisher's send time).
+    log = sorted(log, key=lambda e: e[2])
+    lags, pending = [], []
+    for topic, value, _ in log:
+        if topic == JOINT_STATES:
+            pending.append(value)
+        else:
+            lags += [(t, round(value - t, 6)) for t in pending]
+            pending = []
+    changed = min(t for t, lag in lags if lag > 0)    # the first sample measured after it
+    assert changed >= start - 1.0
+    before = {lag for t, lag in lags if t < changed}
+    after = {lag for t, lag in lags if t >= changed}
+    assert before == {0.0} and after == {0.05}, (before, after)
+
+    run = load_run(session.bag_path, 'cartpole')
+    clean = run.state_time < changed - 0.02
+    faulty = run.state_time > changed + 0.1
+    assert clean.sum() > 50 and faulty.sum() > 200
+    # Noise: none before, the configured spread after.
+    assert np.ptp(run.state[clean, 0]) == 0.0
+    assert np.std(run.state[faulty, 0]) == pytest.approx(0.01, rel=0.2)
+    assert np.std(run.state[faulty, 3]) == pytest.approx(0.05, rel=0.2)
+    # Drops: about 30% of the samples after the change are missing, as the node counts.
+    grid = np.round(run.state_time[faulty] / 0.01).astype(int)
+    expected = grid[-1] - grid[0] + 1
+    assert len(grid) / expected == pytest.approx(0.7, abs=0.08)
+    dropped, published = (int(final['sensor_messages_dropped']),
+                          int(final['sensor_messages_published']))
+    assert dropped / (dropped + published - clean.sum()) == pytest.approx(0.3, abs=0.08)
+
+
+def test_diffdrive_odometry_path_and_twist(tmp_path):
+    from geometry_msgs.msg import Twist
+
+    session = SimSession(tmp_path, task='diffdrive', controller=None, mode='realtime',
+                         duration=0.0, sim_params={'real_time_factor': 2.0})
+    with session:
+        pub = command_publisher(session, 'diffdrive')
+        bad = Twist()
+        bad.linear.x = math.nan
+        pub.publish(bad)
+        good = Twist()
+        good.linear.x, good.angular.z = 0.5, 0.3
+        pub.publish(good)
+        wait_sim(session, lambda s: s['commands_rejected'] == '1' and
+                 s['held_command'] == '[0.5, 0.3]', 'twist handling')
+        wait_sim(session, lambda s: float(s['episode_time']) > 1.0, 'robot did not move')
+        pub.publish(Twist())
+        wait_sim(session, lambda s: s['held_command'] == '[0, 0]', 'stop not applied')
+    msgs = {}
+    for topic, type_name, _, m in read_bag(session.bag_path, [ODOM, PLAN, JOINT_STATES]):
+        msgs.setdefault(topic, []).append((type_name, m))
+    odom_type, odom = msgs[ODOM][-1]
+    assert odom_type == 'nav_msgs/msg/Odometry'
+    assert (odom.header.frame_id, odom.child_frame_id) == ('odom', 'base_link')
+    path_type, path = msgs[PLAN][-1]
+    assert path_type == 'nav_msgs/msg/Path' and path.header.frame_id == 'odom'
+    assert len(path.poses) > 100 and path.poses[0].header.frame_id == 'odom'
+    assert list(msgs[JOINT_STATES][-1][1].name) == ['left_wheel_joint', 'right_wheel_joint']
+    # It drove forward along a left turn: body-frame twist as commanded, then stopped.
+    speeds = [(m.twist.twist.linear.x, m.twist.twist.angular.z) for _, m in msgs[ODOM]]
+    assert max(v for v, _ in speeds) == pytest.approx(0.5, abs=0.1)
+    assert max(w for _, w in speeds) == pytest.approx(0.3, abs=0.1)

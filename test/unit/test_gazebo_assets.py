@@ -1,0 +1,213 @@
+"""Gazebo assets, checked statically (no Gazebo here): the worlds are well-formed SDF with the
+joints, links, frames and systems the controller expects, built like the embedded MuJoCo
+robots; the bridge files give exactly the topics and types sim_node speaks; the glue nodes
+and the launch resolution; the launch file imports where the launch system exists."""
+import importlib.util
+import math
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import yaml
+
+from liquid_control.bringup.sim_launch import (GAZEBO_LAUNCH_ARGUMENTS, package_share,
+                                               resolve_gazebo_launch)
+from liquid_control.sim.topics import (BASE_FRAME, CARTPOLE_JOINTS, DIFFDRIVE_WHEEL_JOINTS,
+                                       ODOM_FRAME, PATH_TYPE, PLAN, topics_for)
+from liquid_control.tasks.spec import CARTPOLE, DIFFDRIVE
+
+from ros_fixtures import declared_launch_arguments
+
+REPO = Path(__file__).resolve().parents[2]
+MJCF = REPO / 'liquid_control' / 'sim' / 'assets'
+# ros_gz_bridge's mappings (its README) for the types used here.
+GZ_TYPES = {'rosgraph_msgs/msg/Clock': 'gz.msgs.Clock',
+            'sensor_msgs/msg/JointState': 'gz.msgs.Model',
+            'nav_msgs/msg/Odometry': 'gz.msgs.Odometry',
+            'geometry_msgs/msg/Twist': 'gz.msgs.Twist',
+            'std_msgs/msg/Float64': 'gz.msgs.Double'}
+
+
+def world(task):
+    root = ET.parse(REPO / 'worlds' / f'{task}.sdf').getroot()
+    # SDFormat 1.9+ (expressed_in on joint axes); Gazebo Harmonic reads 1.10/1.11.
+    assert root.tag == 'sdf'
+    assert tuple(int(v) for v in root.get('version').split('.')) >= (1, 9)
+    (w,) = root.findall('world')
+    assert w.get('name') == task
+    return w
+
+
+def model(w, name):
+    (m,) = [m for m in w.findall('model') if m.get('name') == name]
+    return m
+
+
+def joints(m):
+    return {j.get('name'): j for j in m.findall('joint')}
+
+
+def plugins(element):
+    return {p.get('name').rsplit('::', 1)[-1]: p for p in element.findall('plugin')}
+
+
+def floats(text):
+    return [float(v) for v in text.split()]
+
+
+def bridge(task):
+    entries = yaml.safe_load((REPO / 'config' / f'gz_bridge_{task}.yaml').read_text())
+    for e in entries:
+        assert GZ_TYPES[e['ros_type_name']] == e['gz_type_name'], e
+        assert e['direction'] in ('GZ_TO_ROS', 'ROS_TO_GZ')
+    return entries
+
+
+def direction(entries, which):
+    return {e['ros_topic_name']: e['ros_type_name'] for e in entries if e['direction'] == which}
+
+
+def gz_topic(entries, ros_topic):
+    (e,) = [e for e in entries if e['ros_topic_name'] == ros_topic]
+    return e['gz_topic_name']
+
+
+def test_worlds_run_the_physics_at_one_millisecond():
+    for task in ('cartpole', 'diffdrive'):
+        w = world(task)
+        assert 'Physics' in plugins(w)
+        assert float(w.find('physics/max_step_size').text) == 0.001
+
+
+def test_cartpole_world_matches_the_mujoco_robot_and_the_controller():
+    m = model(world('cartpole'), 'cartpole')
+    js = joints(m)
+    slider, hinge = js['slider_to_cart'], js['cart_to_pole']
+    assert (slider.get('type'), slider.find('parent').text, slider.find('child').text) == \
+        ('prismatic', 'rail', 'cart')
+    assert floats(slider.find('axis/xyz').text) == [1, 0, 0]
+    limit = slider.find('axis/limit')
+    assert (float(limit.find('lower').text), float(limit.find('upper').text)) == (-2.4, 2.4)
+    assert float(limit.find('effort').text) == CARTPOLE.action_high[0]
+    assert (hinge.get('type'), hinge.find('parent').text, hinge.find('child').text) == \
+        ('revolute', 'cart', 'pole')
+    assert floats(hinge.find('axis/xyz').text) == [0, 1, 0]
+    assert js['world_to_rail'].find('parent').text == 'world'
+    # Masses and the pole's length as in the MuJoCo model.
+    mj = ET.parse(MJCF / 'cartpole.xml').getroot()
+    mj_geoms = {g.get('name'): g for g in mj.iter('geom')}
+    links = {link.get('name'): link for link in m.findall('link')}
+    assert float(links['cart'].find('inertial/mass').text) == float(mj_geoms['cart'].get('mass'))
+    assert float(links['pole'].find('inertial/mass').text) == float(mj_geoms['pole'].get('mass'))
+    pole_length = floats(mj_geoms['pole'].get('fromto'))[5]
+    assert float(links['pole'].find('visual/geometry/cylinder/length').text) == pole_length
+    assert floats(links['pole'].find('inertial/pose').text)[2] == pole_length / 2
+    # Joint states of both joints, in the order sim_node publishes them; force on the cart.
+    p = plugins(m)
+    assert tuple(j.text for j in p['JointStatePublisher'].findall('joint_name')) == \
+        CARTPOLE_JOINTS
+    assert p['ApplyJointForce'].find('joint_name').text == 'slider_to_cart'
+
+
+def test_diffdrive_world_matches_the_mujoco_robot_and_the_controller():
+    m = model(world('diffdrive'), 'diffdrive')
+    assert m.findall('link')[0].get('name') == BASE_FRAME        # the canonical link
+    js = joints(m)
+    for name in DIFFDRIVE_WHEEL_JOINTS:
+        assert js[name].get('type') == 'revolute'
+        assert js[name].find('parent').text == BASE_FRAME
+        assert floats(js[name].find('axis/xyz').text) == [0, 1, 0]
+    p = plugins(m)
+    drive = p['DiffDrive']
+    assert (drive.find('left_joint').text, drive.find('right_joint').text) == \
+        DIFFDRIVE_WHEEL_JOINTS
+    mj = ET.parse(MJCF / 'diffdrive.xml').getroot()
+    mj_bodies = {b.get('name'): b for b in mj.iter('body')}
+    mj_geoms = {g.get('name'): g for g in mj.iter('geom')}
+    assert float(drive.find('wheel_radius').text) == floats(mj_geoms['left_wheel'].get('size'))[0]
+    assert float(drive.find('wheel_separation').text) == pytest.approx(
+        2 * floats(mj_bodies['left_wheel'].get('pos'))[1])
+    assert float(drive.find('max_linear_velocity').text) == DIFFDRIVE.action_high[0]
+    assert float(drive.find('min_linear_velocity').text) == DIFFDRIVE.action_low[0]
+    assert float(drive.find('max_angular_velocity').text) == DIFFDRIVE.action_high[1]
+    odom = p['OdometryPublisher']
+    assert (odom.find('odom_frame').text, odom.find('robot_base_frame').text) == \
+        (ODOM_FRAME, BASE_FRAME)
+    assert tuple(j.text for j in p['JointStatePublisher'].findall('joint_name')) == \
+        DIFFDRIVE_WHEEL_JOINTS
+    # The bridge reads and writes the topics these systems use.
+    entries = bridge('diffdrive')
+    assert gz_topic(entries, '/odom') == odom.find('odom_topic').text
+    assert gz_topic(entries, '/cmd_vel') == drive.find('topic').text
+    assert gz_topic(entries, '/joint_states') == '/world/diffdrive/model/diffdrive/joint_state'
+
+
+def test_bridges_speak_exactly_what_sim_node_speaks():
+    from liquid_control.nodes.effort_relay_node import TOPIC_FORCE
+    from liquid_control.nodes.sim_node import TOPIC_EFFORT
+
+    cart = bridge('cartpole')
+    sim = topics_for('cartpole')
+    assert direction(cart, 'GZ_TO_ROS') == sim.published
+    # The effort command goes through liquid_effort_relay: it takes what sim_node takes and
+    # gives the bridge a Float64 for ApplyJointForce.
+    assert ('/' + TOPIC_EFFORT, 'std_msgs/msg/Float64MultiArray') == \
+        (sim.command_topic, sim.command_type)
+    assert direction(cart, 'ROS_TO_GZ') == {'/' + TOPIC_FORCE: 'std_msgs/msg/Float64'}
+    assert gz_topic(cart, '/' + TOPIC_FORCE) == '/model/cartpole/joint/slider_to_cart/cmd_force'
+    assert gz_topic(cart, '/joint_states') == '/world/cartpole/model/cartpole/joint_state'
+
+    drive = bridge('diffdrive')
+    sim = topics_for('diffdrive')
+    # /plan comes from liquid_path (Gazebo has no planner).
+    assert {**direction(drive, 'GZ_TO_ROS'), PLAN: PATH_TYPE} == sim.published
+    assert direction(drive, 'ROS_TO_GZ') == {sim.command_topic: sim.command_type}
+
+
+def test_effort_relay_rejects_invalid_commands_and_clips():
+    from liquid_control.nodes.effort_relay_node import relay_value
+    assert relay_value([12.5]) == 12.5
+    assert relay_value([1e9]) == CARTPOLE.action_high[0]
+    assert relay_value([-1e9]) == CARTPOLE.action_low[0]
+    for bad in ([], [1.0, 2.0], [math.nan], [math.inf]):
+        assert relay_value(bad) is None
+
+
+def test_path_publisher_path_starts_at_the_robot():
+    pytest.importorskip('rclpy')
+    from liquid_control.nodes.path_node import make_path
+    from liquid_control.sim.paths import path_length
+    a, b = make_path(4), make_path(4)
+    assert (a == b).all() and a[0].tolist() == [0.0, 0.0]
+    heading = math.atan2(a[1, 1] - a[0, 1], a[1, 0] - a[0, 0])
+    assert abs(heading) < 0.05                      # leaves straight ahead of the robot
+    assert 6.0 <= path_length(a) <= 10.1
+
+
+def test_gazebo_launch_resolution():
+    defaults = {a.name: a.default for a in GAZEBO_LAUNCH_ARGUMENTS}
+    for task in ('cartpole', 'diffdrive'):
+        plan = resolve_gazebo_launch({**defaults, 'task': task, 'controller': 'gru'})
+        assert plan.world.is_file() and plan.bridge_config.is_file()
+        assert plan.gz_args.startswith('-r ') and plan.gz_args.endswith(f'{task}.sdf')
+        assert plan.controller_arguments['use_sim_time'] == 'true'
+        assert plan.controller_arguments['controller'] == 'gru'
+        assert plan.controller_launch_file == package_share() / 'launch' / 'controller.launch.py'
+        assert plan.bridge_node_kwargs()['parameters'][0]['config_file'] == \
+            str(plan.bridge_config)
+        (helper,) = plan.helpers
+        assert helper.cmd()[1:3] == ['-m', helper.module]
+        assert importlib.util.find_spec(helper.module) is not None
+    headless = resolve_gazebo_launch({**defaults, 'gui': 'false'})
+    assert ' -s ' in headless.gz_args
+    for bad in ({'task': 'nope'}, {'gui': 'maybe'}, {'task': 'diffdrive', 'path_seed': 'x'}):
+        with pytest.raises(ValueError):
+            resolve_gazebo_launch({**defaults, **bad})
+
+
+def test_gazebo_launch_file_imports_where_launch_exists():
+    pytest.importorskip('launch')
+    pytest.importorskip('launch_ros')
+    pytest.importorskip('ament_index_python')
+    names = declared_launch_arguments(REPO / 'launch' / 'gazebo.launch.py')
+    assert {a.name for a in GAZEBO_LAUNCH_ARGUMENTS} <= names

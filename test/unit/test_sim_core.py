@@ -1,0 +1,190 @@
+"""SimCore (the simulator behind sim_node) without ROS: commands, timeout, noise, latency,
+drops, physics changes, pausing until the controller answers, episode resets."""
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip('mujoco')
+
+from liquid_control.sim import DiffDriveEnv
+from liquid_control.sim.core import (NS, JointSample, OdomSample, PathSample, SimConfig, SimCore,
+                                     physics_defaults)
+from liquid_control.sim.experts import CartPoleExpert
+from liquid_control.sim.topics import DIFFDRIVE_WHEEL_JOINTS
+
+
+def core(**kw):
+    return SimCore(SimConfig(**kw))
+
+
+def step(c, n=1):
+    for _ in range(n):
+        c.advance_to(c.clock_ns + c.period_ns)
+
+
+def joint(c):
+    samples = [s for s in c.sample() if isinstance(s, JointSample)]
+    return samples[0] if samples else None
+
+
+def test_invalid_commands_are_rejected_counted_and_never_applied():
+    c = core(wait_for_controller=False)
+    assert c.command([5.0])
+    for bad in ([math.nan], [math.inf], [1.0, 2.0], []):
+        assert not c.command(bad)
+    assert c.counts['commands_rejected'] == 4
+    assert c.counts['commands_received'] == 1
+    assert c.held.tolist() == [5.0]
+    assert 'non-finite' in c.last_rejection or 'takes 1' in c.last_rejection
+
+
+def test_commands_are_clipped_to_the_limits_and_counted():
+    c = core(wait_for_controller=False)
+    assert c.command([1e6])
+    assert c.held.tolist() == [30.0]
+    assert c.counts['commands_clipped'] == 1
+
+
+def test_last_command_is_held_then_zero_after_the_timeout():
+    c = core(wait_for_controller=False, command_timeout_s=0.1)
+    c.command([10.0])
+    step(c, 4)                                   # 80 ms: still held
+    assert c.applied_command().tolist() == [10.0] and not c.timed_out
+    step(c, 2)                                   # 120 ms: timed out
+    assert c.applied_command().tolist() == [0.0]
+    assert c.counts['command_timeouts'] == 1
+    c.command([3.0])                             # a new command takes over again
+    assert c.applied_command().tolist() == [3.0]
+
+
+def test_timeout_takes_effect_within_the_interval_not_at_its_end():
+    """A command that times out mid-advance drives only until the timeout: compare with a
+    run that stops commanding at exactly that moment."""
+    a = core(wait_for_controller=False, command_timeout_s=0.05)
+    a.command([30.0])
+    a.advance_to(a.clock_ns + int(0.2 * NS))
+    b = core(wait_for_controller=False, command_timeout_s=0.0)
+    b.command([30.0])
+    b.advance_to(b.clock_ns + int(0.05 * NS))   # exactly the 50 ms the timeout allows
+    b.command([0.0])
+    b.advance_to(int(0.2 * NS))
+    assert np.allclose(a.env.observe(), b.env.observe(), atol=1e-9)
+
+
+def test_waits_for_the_first_command_with_the_clock_running():
+    c = core()                                   # wait_for_controller defaults to True
+    start = c.env.observe().copy()
+    step(c, 10)
+    assert c.clock_ns == 10 * c.period_ns
+    assert np.array_equal(c.env.observe(), start) and c.episode_time == 0.0
+    c.command([0.0])
+    step(c, 1)
+    assert c.running and c.episode_time == pytest.approx(0.02)
+    assert c.episode_start_ns == 10 * c.period_ns
+
+
+def test_expert_swings_up_in_the_core_alone():
+    c = core(run_duration_s=10.0)
+    expert = CartPoleExpert()
+    while not c.finished:
+        s = joint(c)
+        c.command(expert.act([s.position[0], s.velocity[0], s.position[1], s.velocity[1]],
+                             0.02))
+        step(c)
+    assert c.metrics()['success']
+    assert c.episode_time == pytest.approx(10.0)
+
+
+def test_sensor_noise_has_the_configured_spread():
+    c = core(position_noise_std=0.01, velocity_noise_std=0.1)   # physics paused: no motion
+    true = c.env.observe()
+    samples = []
+    for _ in range(2000):
+        samples.append(joint(c))
+        step(c)
+    pos = np.array([s.position for s in samples])
+    vel = np.array([s.velocity for s in samples])
+    assert np.std(pos[:, 0]) == pytest.approx(0.01, rel=0.1)
+    assert np.std(vel[:, 1]) == pytest.approx(0.1, rel=0.1)
+    assert np.mean(pos[:, 1]) == pytest.approx(true[2], abs=0.002)
+
+
+def test_latency_delays_each_sample_by_whole_publish_periods():
+    c = core(sensor_latency_s=0.1, wait_for_controller=False)
+    published = []
+    for _ in range(20):
+        s = joint(c)
+        if s is not None:
+            published.append((c.clock_ns, s.stamp_ns))
+        step(c)
+    assert len(published) == 15                   # nothing for the first 100 ms
+    assert all(now - stamp == int(0.1 * NS) for now, stamp in published)
+
+
+def test_drops_follow_the_probability_and_are_counted():
+    c = core(drop_probability=0.3)
+    got = sum(joint(c) is not None for _ in range(2000) if step(c) or True)
+    assert got == c.counts['sensor_messages_published']
+    assert c.counts['sensor_messages_dropped'] + got == 2000
+    assert got / 2000 == pytest.approx(0.7, abs=0.04)
+
+
+def test_same_seed_same_run_and_reset_keeps_the_clock_running():
+    a, b = core(seed=3, position_noise_std=0.01), core(seed=3, position_noise_std=0.01)
+    assert joint(a).position == joint(b).position
+    step(a, 5)
+    clock = a.clock_ns
+    a.reset()
+    assert a.clock_ns == clock and a.episode == 1 and a.episode_start_ns == clock
+    assert not np.array_equal(a.env.observe(), core(seed=3).env.observe())
+
+
+def test_reset_can_restart_the_clock():
+    c = core(wait_for_controller=False)
+    step(c, 5)
+    c.reset(restart_clock=True)
+    assert c.clock_ns == 0 and c.episode_start_ns == 0 and c.episode == 1
+
+
+def test_physics_changes_change_the_dynamics():
+    assert set(physics_defaults('cartpole')) >= {'pole_mass_scale', 'pole_length_scale'}
+    periods = []
+    for scale in (1.0, 2.0):
+        c = core(wait_for_controller=False, physics={'pole_length_scale': scale})
+        c.env.data.qpos[:] = (0.0, math.pi - 0.1)     # a small swing about hanging
+        c.env.data.qvel[:] = 0.0
+        angles = []
+        for _ in range(200):
+            angles.append(c.env.observe()[2])
+            step(c)
+        crossings = np.flatnonzero(np.diff(np.sign(np.array(angles) - math.pi)))
+        periods.append(2 * np.mean(np.diff(crossings)) * 0.02)
+    # A pendulum's period grows with the square root of its length.
+    assert periods[1] / periods[0] == pytest.approx(math.sqrt(2.0), rel=0.1)
+    with pytest.raises(ValueError):
+        core(physics={'no_such_thing': 2.0})
+
+
+def test_diffdrive_publishes_odometry_wheels_and_the_path():
+    c = core(task='diffdrive', wait_for_controller=False, plan_period_s=0.1)
+    assert DIFFDRIVE_WHEEL_JOINTS == DiffDriveEnv.wheel_joint_names
+    first = c.sample()
+    kinds = [type(s) for s in first]
+    assert kinds == [OdomSample, JointSample, PathSample]
+    assert first[1].names == DIFFDRIVE_WHEEL_JOINTS
+    np.testing.assert_array_equal(first[2].xy, c.env.path())
+    c.command([0.5, 0.0])
+    step(c, 4)
+    assert not any(isinstance(s, PathSample) for s in c.sample())     # 80 ms < 100 ms
+    step(c)
+    assert any(isinstance(s, PathSample) for s in c.sample())
+    odom = [s for s in c.sample() if isinstance(s, OdomSample)][0]
+    assert odom.v > 0.1
+
+
+def test_config_validation():
+    for bad in (dict(publish_rate_hz=0), dict(drop_probability=1.0),
+                dict(sensor_latency_s=-1), dict(task='nope')):
+        with pytest.raises(ValueError):
+            SimConfig(**bad).validate()

@@ -1,0 +1,118 @@
+"""A seconds-long training run end to end: demonstrations, BC, DAgger, export, evaluation,
+model card. Uses the MuJoCo tasks when the simulator is importable, and always a small
+stand-in task so the pipeline is checked even without mujoco."""
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip('torch')
+pytest.importorskip('ncps')
+
+from liquid_control.runtime import load_controller
+from liquid_control.tasks.spec import TaskSpec
+from liquid_control.training.sim_tasks import SimTask
+from liquid_control.training.train import train
+
+TOY = TaskSpec(name='toy', obs_names=('x', 'v', 'heading', 'turn_rate'), action_names=('force',),
+               action_low=(-2.0,), action_high=(2.0,), angle_obs=('heading',))
+
+
+class ToyEnv:
+    """A point mass on a line (x'' = u) with a heading that turns with the velocity."""
+
+    spec = TOY
+    physics_dt = 0.005
+    time_limit = 2.0
+    obs_scale = np.array([0.5, 0.5, 1.0, 0.5])
+
+    def reset(self, rng):
+        self.x, self.v, self.heading, self.time = rng.uniform(-1, 1), 0.0, rng.uniform(-3, 3), 0.0
+        self.u = 0.0
+
+    def safe_action(self):
+        return np.zeros(1)
+
+    def reward(self):
+        return -abs(self.x)
+
+    def observe(self):
+        return np.array([self.x, self.v, self.heading, self.v], dtype=np.float64)
+
+    def apply(self, action):
+        self.u = float(np.clip(action[0], -2, 2))
+
+    def advance(self, duration):
+        steps = max(1, round(duration / self.physics_dt))
+        for _ in range(steps):
+            self.v += self.u * self.physics_dt
+            self.x += self.v * self.physics_dt
+            self.heading += self.v * self.physics_dt
+        self.time += steps * self.physics_dt
+        return steps * self.physics_dt
+
+    def done(self):
+        return abs(self.x) > 5
+
+    def metrics(self):
+        return {'success': abs(self.x) < 0.5, 'tracking_error': abs(self.x),
+                'max_tracking_error': abs(self.x)}
+
+
+class ToyExpert:
+    def reset(self):
+        pass
+
+    def act(self, obs, dt):
+        return np.array([-4.0 * obs[0] - 3.0 * obs[1]])
+
+
+TOY_SIM = SimTask(TOY, ToyEnv, ToyExpert, 2.0)
+
+
+@pytest.mark.parametrize('arch', ['cfc', 'ltc', 'ncp', 'gru'])
+def test_quick_training_exports_a_loadable_model(tmp_path, arch):
+    report = train('toy', arch, seed=1, out_dir=tmp_path, quick=True, sim=TOY_SIM,
+                   run_dir=tmp_path / 'runs', hidden=8, log=lambda *_: None)
+    session = load_controller(tmp_path / f'toy_{arch}.onnx')
+    assert session.metadata.arch == arch and session.metadata.seed == 1
+    assert session.metadata.obs_names == TOY.obs_names
+    card = (tmp_path / f'toy_{arch}.md').read_text()
+    assert session.file_sha256 in card and 'expert' in card
+    assert report['eval']['episodes'] == 2 and math.isfinite(report['final_loss'])
+    assert report['expert_eval']['episodes'] == 2
+    assert (tmp_path / 'runs' / f'toy_{arch}.pt').is_file()
+
+
+def test_same_seed_same_weights(tmp_path):
+    a = train('toy', 'gru', seed=3, out_dir=tmp_path / 'a', quick=True, sim=TOY_SIM, hidden=8,
+              log=lambda *_: None)
+    b = train('toy', 'gru', seed=3, out_dir=tmp_path / 'b', quick=True, sim=TOY_SIM, hidden=8,
+              log=lambda *_: None)
+    assert a['final_loss'] == b['final_loss']
+    meta_a = load_controller(tmp_path / 'a' / 'toy_gru.onnx').metadata
+    meta_b = load_controller(tmp_path / 'b' / 'toy_gru.onnx').metadata
+    assert meta_a.weights_sha256 == meta_b.weights_sha256
+
+
+def test_toy_task_is_learnable(tmp_path):
+    """A few seconds of real training: the learner tracks the expert in closed loop."""
+    report = train('toy', 'gru', seed=0, out_dir=tmp_path, sim=TOY_SIM, hidden=16,
+                   log=lambda *_: None, expert_episodes=16, bc_batches=30, dagger_rounds=1,
+                   dagger_episodes=8, dagger_batches=10, lanes=16, batch=8, chunk=25,
+                   eval_episodes=10, threads=1)
+    assert report['eval']['success_rate'] >= 0.7
+
+
+def test_quick_training_on_the_cartpole_sim(tmp_path):
+    pytest.importorskip('mujoco')
+    report = train('cartpole', 'cfc', seed=0, out_dir=tmp_path, quick=True,
+                   log=lambda *_: None)
+    session = load_controller(tmp_path / 'cartpole_cfc.onnx')
+    assert session.metadata.task == 'cartpole' and report['expert_eval']['episodes'] == 2
+
+
+def test_cli_requires_an_arch_with_a_task(capsys):
+    from liquid_control.cli.train import main
+    assert main(['--task', 'cartpole']) == 2
+    assert '--arch is required' in capsys.readouterr().err

@@ -1,0 +1,213 @@
+"""What the benchmarks share: the run context, which model files they use, results on disk,
+percentiles and a description of the machine.
+
+Heavy imports (torch, mujoco, rclpy) stay inside functions: `liquid-control --help` loads
+this module.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[3]   # the source tree: tools run from it
+TASKS = ('cartpole', 'diffdrive')
+ARCHS = ('cfc', 'ltc', 'ncp', 'gru')
+ARCH_LABELS = {'cfc': 'CfC', 'ltc': 'LTC', 'ncp': 'NCP-CfC', 'gru': 'GRU', 'expert': 'expert'}
+
+
+@dataclass
+class Context:
+    """One `liquid-control bench` run."""
+
+    quick: bool = False
+    out_dir: Path = REPO / 'docs'                  # markdown documents; figures in img/
+    results_dir: Path = REPO / 'runs' / 'bench'    # one JSON file per benchmark
+    models_dir: Path = REPO / 'models'             # the shipped models
+    workers: int = 2                               # processes for the study (cores: 2)
+    seed_tasks: tuple = None                       # seeds benchmark: None = its defaults
+    seed_archs: tuple = None
+    extra_seeds: tuple = None
+    log: object = print
+    scratch: Path = field(default=None)            # temporary files of this run
+    _untrained: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.out_dir = Path(self.out_dir)
+        self.results_dir = Path(self.results_dir)
+        self.models_dir = Path(self.models_dir)
+        if self.scratch is None:
+            self.scratch = Path(tempfile.mkdtemp(prefix='liquid_control_bench_'))
+
+    # -- model files ---------------------------------------------------------------------------
+    def shipped(self, task, arch):
+        """models/<task>_<arch>.onnx if it exists, else None."""
+        path = self.models_dir / f'{task}_{arch}.onnx'
+        return path if path.is_file() else None
+
+    def untrained(self, task, arch):
+        """An untrained Policy of the shipped arch and width exported under the contract:
+        same graph, same step cost, random weights (needs torch)."""
+        key = (task, arch)
+        if key not in self._untrained:
+            from liquid_control.tasks.spec import get_task
+            from liquid_control.training.export import export_policy
+
+            policy = untrained_policy(get_task(task), arch)
+            path = self.scratch / 'untrained' / f'{task}_{arch}.onnx'
+            export_policy(policy, path, seed=0, commit='bench-untrained')
+            self._untrained[key] = path
+        return self._untrained[key]
+
+    def model(self, task, arch, prefer_shipped=True):
+        """(path, source) with source 'shipped' or 'untrained export'."""
+        path = self.shipped(task, arch) if prefer_shipped else None
+        if path is not None:
+            return path, 'shipped'
+        return self.untrained(task, arch), 'untrained export'
+
+
+def untrained_policy(spec, arch, seed=0):
+    """Policy(spec, arch) at its default width with seeded random weights."""
+    import torch
+
+    from liquid_control.nets import Policy
+
+    torch.manual_seed(seed)
+    return Policy(spec, arch).eval()
+
+
+# -- results on disk -------------------------------------------------------------------------------
+def save_result(ctx, name, result):
+    ctx.results_dir.mkdir(parents=True, exist_ok=True)
+    result = dict(result, benchmark=name, quick=ctx.quick, finished=time.strftime(
+        '%Y-%m-%d %H:%M:%S'), machine=machine())
+    path = ctx.results_dir / f'{name}.json'
+    path.write_text(json.dumps(result, indent=1, default=_jsonable))
+    return result
+
+
+def load_result(ctx, name):
+    path = ctx.results_dir / f'{name}.json'
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())
+
+
+def _jsonable(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f'not JSON serialisable: {type(value).__name__}')
+
+
+# -- statistics ------------------------------------------------------------------------------------
+def percentiles(samples, qs=(50, 99)):
+    """{'p50': .., 'p99': .., 'n': ..} of a sample (NaN when empty)."""
+    a = np.asarray(samples, dtype=np.float64)
+    out = {'n': int(a.size)}
+    for q in qs:
+        out[f'p{q:g}'] = float(np.percentile(a, q)) if a.size else float('nan')
+    return out
+
+
+# -- the machine -----------------------------------------------------------------------------------
+def _cpu_model():
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or 'unknown'
+
+
+def _versions():
+    out = {'python': platform.python_version()}
+    for module in ('numpy', 'onnxruntime', 'torch', 'mujoco'):
+        mod = sys.modules.get(module)
+        if mod is not None:
+            out[module] = getattr(mod, '__version__', '?')
+    return out
+
+
+def machine():
+    load = os.getloadavg() if hasattr(os, 'getloadavg') else (float('nan'),) * 3
+    return {'cpu': _cpu_model(), 'cores': os.cpu_count(), 'loadavg_1min': load[0],
+            'platform': platform.platform(terse=True), 'versions': _versions(),
+            'commit': git_commit()}
+
+
+def git_commit():
+    try:
+        out = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=REPO, text=True,
+                             capture_output=True, timeout=10, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return 'unknown'
+
+
+# Fast DDS participants announce themselves 5 times at 100 ms, then every 3 s: with
+# localhost-only discovery two processes started a moment apart took up to ~3 s to match
+# here. Announcing every 50 ms for the first second, then every 250 ms, matched them within
+# ~0.3 s. It changes discovery traffic only, nothing measured after the endpoints match.
+DISCOVERY_PROFILE = """<?xml version="1.0" encoding="UTF-8" ?>
+<dds xmlns="http://www.eprosima.com">
+  <profiles>
+    <participant profile_name="liquid_control_bench" is_default_profile="true">
+      <rtps>
+        <builtin>
+          <discovery_config>
+            <leaseAnnouncement><sec>0</sec><nanosec>250000000</nanosec></leaseAnnouncement>
+            <initialAnnouncements>
+              <count>20</count><period><sec>0</sec><nanosec>50000000</nanosec></period>
+            </initialAnnouncements>
+          </discovery_config>
+        </builtin>
+      </rtps>
+    </participant>
+  </profiles>
+</dds>
+"""
+_profile_path = None
+
+
+def discovery_profile():
+    """Path of the Fast DDS profile above (written once per process to a temp file)."""
+    global _profile_path
+    if _profile_path is None or not Path(_profile_path).is_file():
+        fd, _profile_path = tempfile.mkstemp(prefix='liquid_control_bench_fastdds_',
+                                             suffix='.xml')
+        with os.fdopen(fd, 'w') as f:
+            f.write(DISCOVERY_PROFILE)
+    return _profile_path
+
+
+def ros_environment(base=None):
+    """Environment for ROS 2 processes of one benchmark: a private DDS domain on localhost
+    (so parallel runs and other users never see each other), quick discovery (Fast DDS, see
+    DISCOVERY_PROFILE) and logs in a temp folder."""
+    import random
+    env = dict(base if base is not None else os.environ)
+    if env.get('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp') == 'rmw_fastrtps_cpp':
+        env['FASTDDS_DEFAULT_PROFILES_FILE'] = discovery_profile()
+    env['ROS_DOMAIN_ID'] = str(random.SystemRandom().randint(1, 101))
+    env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+    env.setdefault('ROS_LOG_DIR', tempfile.mkdtemp(prefix='liquid_control_bench_roslog_'))
+    env.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
+    env['RCUTILS_LOGGING_SEVERITY_THRESHOLD'] = 'WARN'
+    env['PYTHONUNBUFFERED'] = '1'
+    return env

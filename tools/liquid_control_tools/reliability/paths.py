@@ -1,0 +1,75 @@
+"""What a long nav_msgs/Path costs the diff-drive node to receive.
+
+Two figures per path length: the time rclpy takes to turn the serialized path into Python
+message objects (what the node's executor thread does for every /plan message, holding the
+GIL in slices of the interpreter's switch interval), and the ticks the node's wall-clock loop
+misses at 200 Hz while such a path arrives (node in this process; the path published by the
+driver in this process too, so serializing it competes for the GIL as well), with Python's
+default GIL switch interval and with the shorter one controller_node's main() sets.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SIZES = (1000, 5000, 20000)
+
+
+def deserialize_ms(n, repeats=3):
+    from nav_msgs.msg import Path as PathMsg
+    from rclpy.serialization import deserialize_message, serialize_message
+
+    from .oracle import build_path
+    data = serialize_message(build_path({'points': [(0.01 * i, 0.0) for i in range(n)],
+                                         'frame': 'odom'}))
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        deserialize_message(data, PathMsg)
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times), len(data)
+
+
+def missed_ticks_while_receiving(sizes=SIZES, rate_hz=200.0):
+    from .fuzz import FuzzRun, straight_path
+    from .models import probe_model
+    model = probe_model(Path(tempfile.mkdtemp(prefix='liquid_control_paths_')) / 'dd.onnx',
+                        'diffdrive')
+    run = FuzzRun('diffdrive', model, rate_hz=rate_hz)
+    out = {}
+    try:
+        loop = run.nut.node._loop
+        for n in sizes:
+            spec = {'points': [(0.01 * i, 0.0) for i in range(n)], 'frame': 'odom'}
+            before = loop.missed
+            start = time.monotonic()
+            ok, accepted = run._install_path(spec)
+            out[n] = {'missed_ticks': loop.missed - before, 'accepted': accepted,
+                      'seconds_to_take': round(time.monotonic() - start, 3)}
+            run._install_path(straight_path(), known_good=True)
+    finally:
+        run.close()
+    return out
+
+
+def run_path_cost(sizes=SIZES):
+    """Deserialization time per size, and missed ticks with Python's default GIL switch
+    interval (5 ms) and with the one controller_node's main() sets."""
+    from liquid_control.nodes.controller_node import SWITCH_INTERVAL_S
+    result = {'node_switch_interval_ms': SWITCH_INTERVAL_S * 1e3, 'sizes': {}}
+    for n in sizes:
+        ms, size = deserialize_ms(n)
+        result['sizes'][n] = {'deserialize_ms': round(ms, 1), 'bytes': size}
+    previous = sys.getswitchinterval()
+    try:
+        for label, interval in (('default', 0.005), ('node', SWITCH_INTERVAL_S)):
+            sys.setswitchinterval(interval)
+            for n, figures in missed_ticks_while_receiving(sizes).items():
+                result['sizes'][n][f'missed_ticks_{label}'] = figures['missed_ticks']
+                result['sizes'][n][f'seconds_to_take_{label}'] = figures['seconds_to_take']
+    finally:
+        sys.setswitchinterval(previous)
+    return result
