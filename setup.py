@@ -17,7 +17,7 @@ setup(
     name=package_name,
     version='0.1.0',
     packages=find_packages(exclude=['test', 'test.*']),
-    package_data={'liquid_control': ['sim/assets/*.xml']},
+    package_data={'liquid_control': ['tasks/*/*.xml']},
     data_files=[
         ('share/ament_index/resource_index/packages', [f'resource/{package_name}']),
         (f'share/{package_name}', ['package.xml']),
@@ -46,6 +46,14 @@ setup(
             'liquid-control = liquid_control.cli.main:main',
             'controller_node = liquid_control.nodes.controller_node:main',
             'sim_node = liquid_control.nodes.sim_node:main',
+            'expert_node = liquid_control.nodes.expert_node:main',
+            'path_node = liquid_control.nodes.path_node:main',
+            'effort_relay_node = liquid_control.nodes.effort_relay_node:main',
+        ],
+        # The built-in tasks register exactly as a task package of one's own does.
+        'liquid_control.tasks': [
+            'cartpole = liquid_control.tasks.cartpole:TASK',
+            'diffdrive = liquid_control.tasks.diffdrive:TASK',
         ],
     },
 )

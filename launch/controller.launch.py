@@ -3,19 +3,21 @@
     ros2 launch liquid_control controller.launch.py task:=cartpole controller:=cfc
     ros2 launch liquid_control controller.launch.py model:=/path/to/model.onnx params_file:=my.yaml
 
-Arguments: task, controller (cfc | ltc | ncp | gru), model, params_file, use_sim_time,
-namespace, autostart, log_level (see `ros2 launch liquid_control controller.launch.py -s`).
-What they select is decided in liquid_control.bringup.controller_launch; this file only wires it up.
+Arguments: task (any installed task), controller (cfc | ltc | ncp | gru), model,
+params_file, use_sim_time, namespace, autostart, log_level (see `ros2 launch liquid_control
+controller.launch.py -s`). What they select is decided in
+liquid_control.bringup.controller_launch; this file only wires it up. The node is a managed
+(lifecycle) node that walks itself to active unless autostart:=false.
 """
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch_ros.actions import Node
-
 from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch_ros.actions import LifecycleNode
+
 from liquid_control.bringup.controller_launch import LAUNCH_ARGUMENTS, resolve_from_context
 
 
 def controller_node(context):
-    return [Node(**resolve_from_context(context).node_kwargs())]
+    return [LifecycleNode(**resolve_from_context(context).node_kwargs())]
 
 
 def generate_launch_description():

@@ -4,21 +4,20 @@
     ros2 launch liquid_control gazebo.launch.py task:=diffdrive controller:=gru gui:=false
 
 Needs a full ROS 2 install with ros_gz (ros_gz_sim, ros_gz_bridge) and Gazebo Harmonic.
-Starts gz sim with worlds/<task>.sdf, ros_gz_bridge with config/gz_bridge_<task>.yaml, the
-glue node of the task (cart-pole: liquid_effort_relay, Float64MultiArray effort command ->
-the ApplyJointForce topic; diff-drive: liquid_path, the path to follow on /plan) and the
+Starts gz sim with the task's world, ros_gz_bridge with its bridge configuration, the task's
+helper nodes (cart-pole: liquid_effort_relay, Float64MultiArray effort command -> the
+ApplyJointForce topic; diff-drive: liquid_path, the path to follow on /plan) and the
 controller on sim time (controller.launch.py). The ROS 2 topics are those of sim_node.
 What the arguments select is decided in liquid_control.bringup.sim_launch.
 """
 import os
 
 from ament_index_python.packages import get_package_share_directory
-from launch.actions import (DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription,
-                            OpaqueFunction)
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch_ros.actions import Node
 
-from launch import LaunchDescription
 from liquid_control.bringup.sim_launch import GAZEBO_LAUNCH_ARGUMENTS, resolve_gazebo_launch
 
 
@@ -32,8 +31,7 @@ def gazebo_bridge_and_controller(context):
             'gz_args': plan.gz_args, 'on_exit_shutdown': 'true'}.items()),
         Node(**plan.bridge_node_kwargs()),
     ]
-    actions += [ExecuteProcess(cmd=helper.cmd(), name=helper.name, output='screen')
-                for helper in plan.helpers]
+    actions += [Node(**helper.node_kwargs()) for helper in plan.helpers]
     actions.append(IncludeLaunchDescription(
         PythonLaunchDescriptionSource(str(plan.controller_launch_file)),
         launch_arguments=plan.controller_arguments.items()))

@@ -10,11 +10,11 @@ seed, duration, position_noise_std, velocity_noise_std, sensor_latency_s, drop_p
 `ros2 launch liquid_control sim.launch.py -s` lists them. What they select is decided in
 liquid_control.bringup.sim_launch; this file only wires it up.
 """
+from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch_ros.actions import Node
 
-from launch import LaunchDescription
 from liquid_control.bringup.sim_launch import SIM_LAUNCH_ARGUMENTS, resolve_sim_launch
 
 

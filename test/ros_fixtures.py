@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,13 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from liquid_control.bringup.controller_launch import flatten
-from liquid_control.tasks.spec import get_task
+from liquid_control.bringup.processes import node_command as package_node_command
+from liquid_control.control.params import read_params_file
+from liquid_control.tasks import get_task
 
 from model_factory import build_model, default_metadata
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'config'
+ROBOTS = Path(__file__).resolve().parent / 'robots'   # MJCF files of test robots
 
 
 def build_task_model(path, task='cartpole', cell='gru', seed=0, obs_names=None,
@@ -181,15 +182,15 @@ def node_env():
 
 def node_command(*ros_args):
     """Command line that runs controller_node with the test interpreter."""
-    return [sys.executable, '-m', 'liquid_control.nodes.controller_node', '--ros-args',
-            *ros_args]
+    return package_node_command('controller_node') + list(ros_args)
 
 
 def cartpole_params(model, **overrides):
-    """Parameter overrides (rclpy Parameter list) for an in-process cart-pole node."""
+    """Parameters (rclpy Parameter list) of an in-process cart-pole node: the task's
+    parameters file with a test model and a faster loop."""
     from rclpy.parameter import Parameter
-    values = {'model': str(model), 'control_rate_hz': 100.0, 'sensor_timeout_s': 0.5,
-              'busy_wait_us': 200}
+    values = params_from_config('cartpole', model=str(model), control_rate_hz=100.0,
+                                sensor_timeout_s=0.5, busy_wait_us=200)
     values.update(overrides)
     return [Parameter(k, value=v) for k, v in values.items()]
 
@@ -205,10 +206,8 @@ def joint_state(position=(0.1, -0.2), velocity=(0.0, 0.3), names=('slider_to_car
 
 
 def params_from_config(task, **overrides):
-    """config/<task>.yaml as a flat dict of parameter values, with overrides."""
-    import yaml
-    doc = yaml.safe_load((CONFIG_DIR / f'{task}.yaml').read_text())
-    values = flatten(doc['liquid_controller']['ros__parameters'])
+    """The task's controller parameters file as a flat dict of values, with overrides."""
+    values = read_params_file(get_task(task).params_file, 'liquid_controller')
     values.update(overrides)
     return values
 

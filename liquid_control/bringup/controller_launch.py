@@ -2,25 +2,28 @@
 launch file, which includes it). The launch files stay thin: everything they decide is here,
 plain Python that the tests exercise without the launch system.
 
-    task        cartpole | diffdrive: the parameters file config/<task>.yaml and model names
+    task        any installed task: its controller parameters file and its model names
     controller  cfc | ltc | ncp | gru: the shipped model <task>_<controller>
     model       a model name or path that overrides task + controller
-    params_file a parameters file that replaces config/<task>.yaml
+    params_file a parameters file that replaces the task's
     use_sim_time, namespace, autostart, log_level
 
-The node's parameters are read from the file (entries for `liquid_controller`, in whatever
-namespace the node is launched, and `/**` wildcards, merged as rcl would) and handed to
-launch_ros as one dict, with `model`, `use_sim_time` and `autostart` set from the arguments.
+The node gets `parameters=[params_file, overrides]` (launch_ros passes the file to rcl, which
+applies its `liquid_controller` entries and wildcards), with `model`, `use_sim_time` and
+`autostart` set from the arguments. The file and the model are checked here first, so a
+mistake fails at launch with the reason instead of in the node.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from liquid_control.control.params import ConfigError, read_params_file
 from liquid_control.runtime import ModelContractError, available_models, resolve_model
 from liquid_control.runtime.contract import ARCHS
-from liquid_control.runtime.model_paths import PACKAGE, is_path_like
-from liquid_control.tasks.spec import TASKS
+from liquid_control.runtime.model_paths import is_path_like
+from liquid_control.share import PACKAGE
+from liquid_control.tasks import DEFAULT_TASK, Task, get_task, task_names
 
 NODE_NAME = 'liquid_controller'
 EXECUTABLE = 'controller_node'
@@ -42,13 +45,13 @@ class LaunchArgument:
 
 
 LAUNCH_ARGUMENTS = (
-    LaunchArgument('task', 'cartpole', 'Task: selects config/<task>.yaml and the shipped '
-                   'model names.', tuple(TASKS)),
+    LaunchArgument('task', DEFAULT_TASK, "Task: selects its controller parameters file and the "
+                   'shipped model names (`liquid-control tasks` lists the installed ones).'),
     LaunchArgument('controller', 'cfc', 'Controller architecture: the shipped model '
                    '<task>_<controller>.', ARCHS),
     LaunchArgument('model', '', 'Model name or .onnx path; overrides task + controller.'),
-    LaunchArgument('params_file', '', 'Parameters file for liquid_controller; default '
-                   'share/liquid_control/config/<task>.yaml.'),
+    LaunchArgument('params_file', '', "Parameters file for liquid_controller; default the "
+                   "task's (share/liquid_control/config/<task>.yaml for the built-in ones)."),
     LaunchArgument('use_sim_time', 'false', 'Follow /clock (simulation).', ('true', 'false')),
     LaunchArgument('namespace', '', 'Namespace of the node and of its relative topics.'),
     LaunchArgument('autostart', 'true', 'Walk the lifecycle to active at start-up.',
@@ -59,17 +62,18 @@ LAUNCH_ARGUMENTS = (
 
 @dataclass(frozen=True)
 class ControllerLaunch:
-    """What the launch file starts: arguments of launch_ros.actions.Node."""
+    """What the launch file starts: arguments of launch_ros.actions.LifecycleNode."""
 
     model: str
     params_file: Path
-    parameters: dict = field(default_factory=dict)
+    overrides: dict = field(default_factory=dict)
     namespace: str = ''
     log_level: str = 'info'
 
     def node_kwargs(self):
         return dict(package=PACKAGE, executable=EXECUTABLE, name=NODE_NAME,
-                    namespace=self.namespace, parameters=[self.parameters], output='screen',
+                    namespace=self.namespace,
+                    parameters=[str(self.params_file), self.overrides], output='screen',
                     emulate_tty=True, arguments=['--ros-args', '--log-level', self.log_level])
 
 
@@ -82,17 +86,25 @@ def parse_bool(name, value):
     raise LaunchArgumentError(f'{name}:={value} is not a boolean (true or false)')
 
 
-def share_dir():
-    """share/liquid_control of the ROS install, or the source tree when not installed."""
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        return Path(get_package_share_directory(PACKAGE))
-    except Exception:  # not installed (PackageNotFoundError), or no ament_index at all
-        return Path(__file__).resolve().parents[2]
+def resolve_task(name):
+    """The installed task `name` (a Task passes through); LaunchArgumentError lists the
+    installed ones."""
+    if isinstance(name, Task):
+        return name
+    name = str(name).strip()
+    names = task_names()
+    if name not in names:
+        raise LaunchArgumentError(f'task:={name} is not an installed task; installed: '
+                                  f'{", ".join(names) or "none"}')
+    return get_task(name)
 
 
-def default_params_file(task, share=None):
-    return Path(share or share_dir()) / 'config' / f'{task}.yaml'
+def default_params_file(task):
+    task = resolve_task(task)
+    if task.params_file is None:
+        raise LaunchArgumentError(f'task:={task.name} ships no controller parameters file: '
+                                  'give params_file:=')
+    return Path(task.params_file)
 
 
 def model_spec(task, controller, model=''):
@@ -119,62 +131,15 @@ def check_model(spec):
     return str(path.resolve()) if is_path_like(spec) else spec
 
 
-def _matching_keys(node_name, namespace):
-    ns = '/' + namespace.strip('/') if namespace.strip('/') else ''
-    # Broadest first, so the most specific entry wins when merged in this order.
-    return ['/**', '/**/' + node_name, node_name, '/' + node_name, f'{ns}/{node_name}']
-
-
-def flatten(params, prefix=''):
-    """Nested parameter dicts -> dotted names, as rcl reads a parameters file."""
-    out = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            out.update(flatten(value, f'{prefix}{key}.'))
-        else:
-            out[prefix + str(key)] = value
-    return out
-
-
-def node_parameters(params_file, node_name=NODE_NAME, namespace=''):
-    """The parameters a params file gives `node_name` launched in `namespace`, flattened."""
-    import yaml
-    path = Path(params_file)
-    if not path.is_file():
-        raise LaunchArgumentError(f'params_file:={params_file}: no such file')
-    try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise LaunchArgumentError(f'params_file:={params_file} is not valid YAML: {exc}') \
-            from None
-    if not isinstance(doc, dict):
-        raise LaunchArgumentError(f'params_file:={params_file}: expected a mapping of node '
-                                  f'names to ros__parameters')
-    merged = {}
-    found = False
-    for key in dict.fromkeys(_matching_keys(node_name, namespace)):
-        entry = doc.get(key)
-        if isinstance(entry, dict) and isinstance(entry.get('ros__parameters'), dict):
-            merged.update(flatten(entry['ros__parameters']))
-            found = True
-    if not found:
-        raise LaunchArgumentError(
-            f'params_file:={params_file} has no ros__parameters for {node_name} (keys: '
-            f'{", ".join(map(str, doc)) or "none"})')
-    return merged
-
-
-def resolve(task='cartpole', controller='cfc', model='', params_file='', use_sim_time='false',
-            namespace='', autostart='true', log_level='info', check=True):
+def resolve(task=DEFAULT_TASK, controller='cfc', model='', params_file='',
+            use_sim_time='false', namespace='', autostart='true', log_level='info',
+            check=True):
     """Launch arguments (strings, as launch gives them) -> ControllerLaunch.
 
     Raises LaunchArgumentError with a message naming the argument.
     """
-    task = str(task).strip()
-    if task not in TASKS:
-        raise LaunchArgumentError(f'task:={task} is not one of {", ".join(TASKS)}')
-    controller = str(controller).strip()
-    spec = model_spec(task, controller, model)
+    task = resolve_task(task)
+    spec = model_spec(task.name, str(controller).strip(), model)
     if check:
         spec = check_model(spec)
     params_path = Path(params_file) if str(params_file).strip() else default_params_file(task)
@@ -183,10 +148,13 @@ def resolve(task='cartpole', controller='cfc', model='', params_file='', use_sim
         raise LaunchArgumentError(f'log_level:={log_level} is not one of '
                                   f'{", ".join(LOG_LEVELS)}')
     namespace = str(namespace).strip()
-    parameters = node_parameters(params_path, NODE_NAME, namespace)
-    parameters.update(model=spec, use_sim_time=parse_bool('use_sim_time', use_sim_time),
-                      autostart=parse_bool('autostart', autostart))
-    return ControllerLaunch(model=spec, params_file=params_path, parameters=parameters,
+    try:
+        read_params_file(params_path, NODE_NAME, namespace)
+    except ConfigError as exc:
+        raise LaunchArgumentError(f'params_file:={params_path}: {exc}') from None
+    overrides = {'model': spec, 'use_sim_time': parse_bool('use_sim_time', use_sim_time),
+                 'autostart': parse_bool('autostart', autostart)}
+    return ControllerLaunch(model=spec, params_file=params_path.resolve(), overrides=overrides,
                             namespace=namespace, log_level=log_level)
 
 

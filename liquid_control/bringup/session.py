@@ -9,10 +9,6 @@ signalled, by their pid.
 from __future__ import annotations
 
 import os
-import random
-import shutil
-import signal
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,22 +16,25 @@ from pathlib import Path
 
 import numpy as np
 
-from liquid_control.sim.messages import SIM_STATUS_NAME
-from liquid_control.sim.topics import (CLOCK, DIAGNOSTICS, JOINT_STATES, ODOM, PLAN,
-                                       recorded_topics, topics_for)
-from liquid_control.tasks.spec import get_task
+from liquid_control.interfaces import (CLOCK, CLOCK_TYPE, CONTROLLER_STATUS_SUFFIX,
+                                       DIAGNOSTIC_ARRAY, DIAGNOSTICS, SIM_STATUS_NAME, absolute,
+                                       message_class)
+from liquid_control.tasks import DEFAULT_TASK, get_task
 
 from . import sim_launch as sl
+from .processes import NodeProcess, isolated_environment, node_command
 
-STOP_TIMEOUT_S = 15.0
 LOCKSTEP_TIMEOUT_S = 5.0
 LOCKSTEP_SENSOR_TIMEOUT_S = 2.0
 
 
-def private_domain_id(rng=None):
-    """A DDS domain for one run. 1..101 keeps the ports of every participant within the
-    range Fast DDS and Cyclone DDS use on Linux without clashing with ephemeral ports."""
-    return (rng or random.SystemRandom()).randint(1, 101)
+def recorded_topics(task):
+    """{absolute topic: type} a run records: the task's outputs and command, /clock and
+    /diagnostics."""
+    io = get_task(task).sim_io
+    return {CLOCK: CLOCK_TYPE,
+            **{absolute(topic): kind for topic, kind in io.topics.items()},
+            DIAGNOSTICS: DIAGNOSTIC_ARRAY}
 
 
 def diagnostic_values(status):
@@ -47,7 +46,7 @@ class LiveState:
     """What the run has seen so far (written by the executor thread, read by the display)."""
 
     sim_time: float = 0.0
-    state: tuple = ()
+    signals: dict = field(default_factory=dict)    # latest value of each recorded signal
     command: tuple = ()
     commands: int = 0
     bad_commands: int = 0
@@ -62,55 +61,6 @@ class ProcessFailed(RuntimeError):
     """A process of the run exited early; the text says which, with its log's tail."""
 
 
-def _orphan_guard():
-    """A command prefix that makes a child get SIGTERM when this process dies, however it
-    dies (Linux util-linux setpriv; nothing where it is missing). It follows the thread
-    that starts the child, so start runs from a thread that lives as long as the run."""
-    setpriv = shutil.which('setpriv')
-    return [setpriv, '--pdeathsig', 'TERM', '--'] if setpriv else []
-
-
-class RunProcess:
-    def __init__(self, name, command, env, log_path):
-        self.name = name
-        self.command = command
-        self.log_path = Path(log_path)
-        self._log = open(self.log_path, 'wb')
-        # A session of its own: Ctrl-C in the terminal reaches only the demo, which then
-        # stops the processes in order (controller first: it sends its safe command).
-        self.proc = subprocess.Popen(_orphan_guard() + command, env=env, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-
-    @property
-    def returncode(self):
-        return self.proc.poll()
-
-    def tail(self, lines=15):
-        try:
-            text = self.log_path.read_text(errors='replace').splitlines()
-        except OSError:
-            return ''
-        return '\n'.join(text[-lines:])
-
-    def stop(self, timeout=STOP_TIMEOUT_S):
-        """SIGINT (as Ctrl-C), then SIGTERM, then SIGKILL, each given `timeout` s (a
-        loaded machine can take seconds to shut a node down); returns the exit code."""
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-            if self.proc.poll() is not None:
-                break
-            try:
-                self.proc.send_signal(sig)
-            except ProcessLookupError:
-                break
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                continue
-        self.proc.wait()
-        self._log.close()
-        return self.proc.returncode
-
-
 class SimSession:
     """One run. `controller` is cfc | ltc | ncp | gru (controller_node with the shipped
     model, or `model`), or 'expert' (the task's expert as a node), or None (no controller:
@@ -120,12 +70,12 @@ class SimSession:
     controller's own wall-clock loop, realtime mode only).
     """
 
-    def __init__(self, run_dir, task='cartpole', controller='cfc', model='', mode='realtime',
-                 duration=30.0, seed=0, controller_clock=None, sim_params=None,
-                 controller_params=None, domain_id=None, record=True, python=None):
-        self.task = task
-        self.spec = get_task(task)
-        self.topics = topics_for(task)
+    def __init__(self, run_dir, task=DEFAULT_TASK, controller='cfc', model='',
+                 mode='realtime', duration=30.0, seed=0, controller_clock=None,
+                 sim_params=None, controller_params=None, domain_id=None, record=True,
+                 python=None):
+        self.task = get_task(task)
+        self.io = self.task.sim_io
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.controller = controller
@@ -158,10 +108,8 @@ class SimSession:
             # sensor_timeout_s of wall time: on a loaded machine that can drop a fresh one.
             self.controller_params['sensor_timeout_s'] = LOCKSTEP_SENSOR_TIMEOUT_S
         self.controller_params.update(controller_params or {})
-        if domain_id is None:
-            domain_id = int(os.environ.get('ROS_DOMAIN_ID') or private_domain_id())
-        self.domain_id = int(domain_id)
-        self.env = sl.isolated_environment(self.domain_id, self.run_dir / 'ros_log')
+        self.env = isolated_environment(domain_id, self.run_dir / 'ros_log')
+        self.domain_id = int(self.env['ROS_DOMAIN_ID'])
         self.python = python
         self.record = record
         self.bag_path = self.run_dir / 'bag'
@@ -176,8 +124,10 @@ class SimSession:
         self._spin_thread = None
         self._writer = None
         self._recorder = None
-        self._low = np.asarray(self.spec.action_low)
-        self._high = np.asarray(self.spec.action_high)
+        self._low = np.asarray(self.task.action_low)
+        self._high = np.asarray(self.task.action_high)
+        self._outputs = {absolute(o.topic): o for o in self.io.outputs}
+        self._command_topic = absolute(self.io.command.topic)
 
     # -- start ------------------------------------------------------------------------------
     def start(self, timeout=30.0):
@@ -194,17 +144,19 @@ class SimSession:
     def launch(self):
         """Start the recorder and the processes, without waiting."""
         self._start_ros()
-        self.processes['sim_node'] = RunProcess(
-            'sim_node', sl.sim_command(self.sim_params, self.python), self.env,
-            self.run_dir / 'sim_node.log')
+        self.processes['sim_node'] = NodeProcess(
+            'sim_node', node_command('sim_node', self.sim_params, python=self.python),
+            self.env, self.run_dir / 'sim_node.log')
         if self.controller == sl.EXPERT:
-            self.processes['controller'] = RunProcess(
-                'expert', sl.expert_command(self.controller_params, self.python), self.env,
-                self.run_dir / 'controller.log')
+            self.processes['controller'] = NodeProcess(
+                'expert', node_command('expert_node', self.controller_params,
+                                       python=self.python),
+                self.env, self.run_dir / 'controller.log')
         elif self.controller is not None:
-            self.processes['controller'] = RunProcess(
-                'controller_node', sl.controller_command(self.task, self.controller_params,
-                                                         self.python),
+            self.processes['controller'] = NodeProcess(
+                'controller_node', node_command(
+                    'controller_node', self.controller_params,
+                    sl.controller_params_file(self.task), python=self.python),
                 self.env, self.run_dir / 'controller.log')
         return self
 
@@ -226,7 +178,7 @@ class SimSession:
         if has_controller:
             if int(sim.get('command_publishers', 0)) < 1:
                 return False
-            if self._recorder.publisher_count(self.topics.command_topic) < 1:
+            if self._recorder.publisher_count(self._command_topic) < 1:
                 return False
             # controller_node reports its lifecycle state; the expert node has no lifecycle.
             if self.controller != sl.EXPERT and \
@@ -295,7 +247,7 @@ class SimSession:
         self._node = rclpy.create_node('liquid_run_recorder', context=self._context,
                                        start_parameter_services=False)
         topics = recorded_topics(self.task)
-        latched = (PLAN,) if PLAN in topics else ()
+        latched = tuple(topic for topic, o in self._outputs.items() if o.latched)
         if self.record:
             self._writer = BagWriter(self.bag_path, topics, bag_qos_profiles(latched))
             self._recorder = TopicRecorder(self._node, self._writer, topics, latched,
@@ -303,7 +255,7 @@ class SimSession:
         else:
             self._recorder = TopicRecorder(self._node, _NullWriter(), topics, latched,
                                            on_message=self._on_message)
-        self._types = {t: _message_class(n) for t, n in topics.items()}
+        self._types = {t: message_class(n) for t, n in topics.items()}
         self._executor = SingleThreadedExecutor(context=self._context)
         self._executor.add_node(self._node)
         self._spin_thread = threading.Thread(target=self._spin, daemon=True)
@@ -325,19 +277,16 @@ class SimSession:
             msg = deserialize_message(data, self._types[topic])
             live.sim_time = msg.clock.sec + msg.clock.nanosec * 1e-9
             self.first_clock.set()
-        elif topic == self.topics.command_topic:
+        elif topic == self._command_topic:
             msg = deserialize_message(data, self._types[topic])
-            values = command_values(self.task, msg)
+            values = self.io.command.values(msg)
             live.command = tuple(values)
             live.commands += 1
             if not command_ok(values, self._low, self._high):
                 live.bad_commands += 1
-        elif topic == JOINT_STATES and self.task == 'cartpole':
+        elif topic in self._outputs:
             msg = deserialize_message(data, self._types[topic])
-            live.state = tuple(msg.position)
-        elif topic == ODOM:
-            msg = deserialize_message(data, self._types[topic])
-            live.state = (msg.pose.pose.position.x, msg.pose.pose.position.y)
+            live.signals.update(self._outputs[topic].signals(msg))
         elif topic == DIAGNOSTICS:
             msg = deserialize_message(data, self._types[topic])
             for status in msg.status:
@@ -346,7 +295,7 @@ class SimSession:
                     live.sim_message = status.message
                     if live.sim_status.get('finished') == 'true':
                         self.finished.set()
-                elif status.name.endswith('control loop'):
+                elif status.name.endswith(CONTROLLER_STATUS_SUFFIX):
                     live.controller_status = diagnostic_values(status)
                     live.controller_message = status.message
             with self._message_cond:
@@ -452,22 +401,8 @@ class _NullWriter:
         pass
 
 
-def _message_class(type_name):
-    from liquid_control.recording.recorder import message_class
-    return message_class(type_name)
-
-
-def command_values(task, msg):
-    """Command message -> action vector (Float64MultiArray data, or Twist linear.x,
-    angular.z); works on rclpy and rosbags messages alike."""
-    if task == 'cartpole':
-        return np.asarray(msg.data, dtype=np.float64)
-    return np.array([msg.linear.x, msg.angular.z], dtype=np.float64)
-
-
 def command_ok(values, low, high):
     """Finite, of the right length and within [low, high]."""
     values = np.asarray(values, dtype=np.float64)
     return values.shape == np.shape(low) and bool(np.all(np.isfinite(values))) and \
         bool(np.all(values >= low)) and bool(np.all(values <= high))
-

@@ -14,15 +14,17 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from liquid_control.tasks import DEFAULT_TASK, task_names
+
 HELP = ('Run a controller (cfc | ltc | ncp | gru | expert) against the MuJoCo simulator over '
         'ROS 2; record an MCAP bag, plot, summarise.')
 
-TASKS = ('cartpole', 'diffdrive')
 CONTROLLERS = ('cfc', 'ltc', 'ncp', 'gru', 'expert')
 
 
 def add_arguments(parser):
-    parser.add_argument('--task', choices=TASKS, default='cartpole')
+    parser.add_argument('--task', choices=task_names(), default=DEFAULT_TASK,
+                        help=f'an installed task (default {DEFAULT_TASK})')
     parser.add_argument('--controller', choices=CONTROLLERS, default='cfc',
                         help='shipped model <task>_<controller>, or the task\'s expert')
     parser.add_argument('--model', default='',
@@ -119,21 +121,25 @@ class Progress:
                 episode_t = float(sim.get('episode_time', episode_t))
         frac = min(episode_t / self.duration, 1.0) if self.duration > 0 else 0.0
         bar = '#' * int(frac * 20) + '.' * (20 - int(frac * 20))
-        if not live.commands:
-            what = 'waiting for the controller'
-        elif self.session.task == 'cartpole' and len(live.state) >= 2:
-            angle = (live.state[1] + math.pi) % (2 * math.pi) - math.pi
-            what = f'cart {live.state[0]:+.2f} m  pole {angle:+.2f} rad'
-        elif len(live.state) >= 2:
-            what = f'x {live.state[0]:+.2f} m  y {live.state[1]:+.2f} m'
-        else:
-            what = ''
+        what = 'waiting for the controller' if not live.commands else self.status(live.signals)
         command = ' '.join(f'{v:+.2f}' for v in live.command)
         ctrl = live.controller_status
         timing = (f'  p99 {float(ctrl["period_error_p99_us"]):.0f} us'
                   if 'period_error_p99_us' in ctrl else '')
         return (f'[{bar}] {episode_t:5.1f}/{self.duration:g} s  {what}  cmd {command}  '
                 f'{live.commands} cmds{timing}')
+
+    def status(self, signals):
+        """The task's status signals (Task.plot.status), e.g. 'cart +0.12 m  pole -0.05 rad'."""
+        plot = self.session.task.plot
+        parts = []
+        for name, label, unit in plot.status:
+            if name in signals:
+                value = signals[name]
+                if name in plot.wrap:
+                    value = (value + math.pi) % (2 * math.pi) - math.pi
+                parts.append(f'{label} {value:+.2f} {unit}')
+        return '  '.join(parts)
 
     def __call__(self, force=False):
         if self.quiet:
@@ -155,15 +161,22 @@ class Progress:
 
 
 def run(args):
-    from liquid_control.bringup.session import ProcessFailed, SimSession, private_domain_id
+    from liquid_control.bringup.processes import private_domain_id
+    from liquid_control.bringup.session import ProcessFailed, SimSession
     from liquid_control.recording.analysis import format_summary, load_run, summarize_run
     from liquid_control.recording.plot import plot_run
 
+    from liquid_control.tasks import get_task
+
     if args.controller != 'expert':
         problem = _model_problem(args.task, args.controller, args.model)
-        if problem:
-            print(f'liquid-control demo: {problem}', file=sys.stderr)
-            return 2
+    elif not get_task(args.task).has_expert:
+        problem = f'task {args.task} has no expert; run one of its models instead'
+    else:
+        problem = ''
+    if problem:
+        print(f'liquid-control demo: {problem}', file=sys.stderr)
+        return 2
     stamp = datetime.now().strftime('%Y%m%d-%H%M%S')
     run_dir = Path(args.runs_dir) / stamp
     suffix = 1
@@ -216,7 +229,7 @@ def run(args):
                    controller_clock=session.controller_clock, duration_s=args.duration,
                    seed=args.seed, exit_codes=codes, finished=finished)
     plot = run_dir / 'plot.png'
-    if len(data.state):
+    if data.signals:
         plot_run(data, plot, title=f'{what} on {args.task} ({args.mode}, seed {args.seed})')
         summary['plot'] = str(plot)
     text = format_summary(summary, title=f'{what} on {args.task}')

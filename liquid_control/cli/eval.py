@@ -49,8 +49,8 @@ def _row(name, summary):
 
 def run(args):
     from liquid_control.runtime import load_controller, resolve_model
-    from liquid_control.sim import make_env, make_expert
     from liquid_control.sim.episode import evaluate
+    from liquid_control.tasks import get_task
     from liquid_control.training.evaluation import SessionController
 
     if args.episodes < 1:
@@ -66,17 +66,31 @@ def run(args):
         return 2
     path = resolve_model(args.model)
     session = load_controller(path)
-    task = session.metadata.task
+    try:
+        task = get_task(session.metadata.task)
+    except ValueError as exc:
+        print(f'liquid-control eval: {path} was made for {exc}', file=sys.stderr)
+        return 2
+    if tuple(session.metadata.obs_names) != task.obs_names or \
+            tuple(session.metadata.action_names) != task.action_names:
+        print(f'liquid-control eval: {path} does not fit task {task.name}: it reads '
+              f'{list(session.metadata.obs_names)} and writes '
+              f'{list(session.metadata.action_names)}, the task observes '
+              f'{list(task.obs_names)} and takes {list(task.action_names)}', file=sys.stderr)
+        return 2
+    if not args.no_expert and not task.has_expert:
+        print(f'(task {task.name} has no expert: no baseline row)')
+        args.no_expert = True
     nominal_dt = 1.0 / args.rate if args.rate else session.metadata.nominal_dt
     conditions = dict(nominal_dt=nominal_dt, obs_noise=args.obs_noise,
                       dt_jitter=args.dt_jitter, action_delay=args.delay)
     try:
-        env_factory = (lambda: make_env(task, physics))
+        env_factory = (lambda: task.make_env(physics))
         env_factory()  # reject unknown physics keys before running episodes
     except ValueError as exc:
         print(f'liquid-control eval: {exc}', file=sys.stderr)
         return 2
-    print(f'{path} ({session.metadata.arch}, task {task}): {args.episodes} episodes, seed '
+    print(f'{path} ({session.metadata.arch}, task {task.name}): {args.episodes} episodes, seed '
           f'{args.seed}, rate {1.0 / nominal_dt:g} Hz, obs noise {args.obs_noise:g}, '
           f'dt jitter {args.dt_jitter:g}, delay {args.delay} ticks, physics {physics or "nominal"}')
     controller = SessionController(session)
@@ -86,9 +100,9 @@ def run(args):
     print(header)
     print(_row(session.metadata.arch, model.summary))
     if not args.no_expert:
-        expert = evaluate(env_factory, lambda: make_expert(task), args.episodes, args.seed,
+        expert = evaluate(env_factory, task.make_expert, args.episodes, args.seed,
                           **conditions)
         print(_row('expert', expert.summary))
-    unit = 'rad (|pole angle|, last 2 s)' if task == 'cartpole' else 'm (|cross-track|)'
-    print(f'tracking error in {unit}; rejected steps: {session.rejected}')
+    what = task.tracking_error or 'as the task defines it'
+    print(f'tracking error = {what}; rejected steps: {session.rejected}')
     return 0

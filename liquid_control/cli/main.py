@@ -16,6 +16,7 @@ from importlib.metadata import entry_points
 from liquid_control.runtime.contract import ModelContractError
 
 SUBCOMMANDS = {
+    'tasks': 'liquid_control.cli.tasks',
     'inspect': 'liquid_control.cli.inspect',
     'train': 'liquid_control.cli.train',
     'eval': 'liquid_control.cli.eval',

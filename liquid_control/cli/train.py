@@ -8,16 +8,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-TASKS = ('cartpole', 'diffdrive')
-ARCHS = ('cfc', 'ltc', 'ncp', 'gru')  # as nets.ARCHS; repeated so --help needs no torch
+from liquid_control.runtime.contract import ARCHS
+from liquid_control.tasks import get_task, task_names
 
 HELP = 'train controllers (behaviour cloning + DAgger in simulation) and export them to ONNX'
 
 
 def add_arguments(parser):
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument('--task', choices=TASKS, help='the task to train for')
-    which.add_argument('--all', action='store_true', help='every task x arch (8 models)')
+    which.add_argument('--task', choices=task_names(),
+                       help='the task to train for (any installed task with an expert)')
+    which.add_argument('--all', action='store_true',
+                       help='every installed task that has an expert x every arch')
     parser.add_argument('--arch', choices=ARCHS, help='the cell (required with --task)')
     parser.add_argument('--seed', type=int, default=0, help='training seed (default 0)')
     parser.add_argument('--out', default='models', help='output folder (default models)')
@@ -31,8 +33,13 @@ def run(args):
     if args.task and not args.arch:
         print('liquid-control train: --arch is required with --task', file=sys.stderr)
         return 2
+    if args.task and not get_task(args.task).has_expert:
+        print(f'liquid-control train: task {args.task} has no expert to learn from',
+              file=sys.stderr)
+        return 2
     from liquid_control.training.train import train
-    jobs = [(t, a) for t in TASKS for a in ARCHS] if args.all else [(args.task, args.arch)]
+    tasks = [t for t in task_names() if get_task(t).has_expert]
+    jobs = [(t, a) for t in tasks for a in ARCHS] if args.all else [(args.task, args.arch)]
     failed = []
     for task, arch in jobs:
         report = train(task, arch, seed=args.seed, out_dir=args.out, quick=args.quick,

@@ -15,9 +15,9 @@ import math
 
 import numpy as np
 
-from .params import FLOAT64_ARRAY, TWIST, TWIST_STAMPED, ConfigError, mismatch_message
+from liquid_control.interfaces import FLOAT64_ARRAY, TWIST, TWIST_STAMPED
 
-TWIST_FIELDS = ('linear.x', 'linear.y', 'linear.z', 'angular.x', 'angular.y', 'angular.z')
+from .params import ConfigError, mismatch_message
 
 
 class ActionLimits:

@@ -18,16 +18,16 @@ from operator import attrgetter
 
 import numpy as np
 
-from liquid_control.tasks.spec import DIFFDRIVE
+from liquid_control.interfaces import FLOAT64_ARRAY, IMU, JOINT_STATE, ODOMETRY
 
-from .params import FLOAT64_ARRAY, IMU, JOINT_STATE, ODOMETRY, ConfigError, mismatch_message
+from .path_features import FEATURES as PATH_FEATURES
+from .path_features import PathTracker
+from .params import ConfigError, mismatch_message
 
 JOINT_ATTRS = ('position', 'velocity', 'effort')
 _XYZ = ('x', 'y', 'z')
 _QUAT = ('x', 'y', 'z', 'w')
 EULER = ('roll', 'pitch', 'yaw')
-# The path-relative values liquid_control.control.path_features computes, in its order.
-PATH_FEATURES = DIFFDRIVE.obs_names
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 IMU_SELECTORS = {
@@ -197,10 +197,16 @@ class PathOdometryExtractor:
         self.path_frame = ''
 
     def set_path(self, msg):
-        """A new path: validate it and restart tracking from its start. Raises Rejected."""
-        from .path_features import PathTracker
+        """A new path: validate it and restart tracking from its start. The same path again
+        (planners and simulators republish it) keeps the progress made along it: restarting
+        would search for the robot near the path's start. Raises Rejected."""
+        xy = path_xy(msg)
+        current = self.tracker
+        if current is not None and msg.header.frame_id == self.path_frame and \
+                current.same_path(xy):
+            return
         try:
-            tracker = PathTracker(path_xy(msg))
+            tracker = PathTracker(xy)
         except ValueError as exc:
             raise Rejected(f'unusable path: {exc}') from None
         self.path_frame = msg.header.frame_id

@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from liquid_control.tasks.spec import CARTPOLE
-
-# Message types the node speaks, by their canonical ROS 2 names.
-JOINT_STATE = 'sensor_msgs/msg/JointState'
-IMU = 'sensor_msgs/msg/Imu'
-ODOMETRY = 'nav_msgs/msg/Odometry'
-FLOAT64_ARRAY = 'std_msgs/msg/Float64MultiArray'
-PATH = 'nav_msgs/msg/Path'
-TWIST = 'geometry_msgs/msg/Twist'
-TWIST_STAMPED = 'geometry_msgs/msg/TwistStamped'
+from liquid_control.interfaces import (EFFORT_COMMANDS, FLOAT64_ARRAY, IMU, JOINT_STATE,
+                                       JOINT_STATES, ODOMETRY, TWIST, TWIST_FIELDS,
+                                       TWIST_STAMPED, canonical_type)
 
 SOURCE_TYPES = (JOINT_STATE, IMU, ODOMETRY, FLOAT64_ARRAY)
 SINK_TYPES = (FLOAT64_ARRAY, TWIST, TWIST_STAMPED)
@@ -65,11 +59,12 @@ class ParamSpec:
 
 
 PARAMETERS = (
-    ParamSpec('model', 'string', 'cartpole_cfc',
+    ParamSpec('model', 'string', '',
               'ONNX controller: a file path, or a name looked up in '
-              'share/liquid_control/models (e.g. cartpole_gru). Setting it while the node runs '
-              'loads and validates the new model off the control path and swaps it in between '
-              'two ticks with a fresh state; a model that fails keeps the running one.'),
+              'share/liquid_control/models (e.g. cartpole_gru) and the model folders task '
+              'packages register. Setting it while the node runs loads and validates the new '
+              'model off the control path and swaps it in between two ticks with a fresh '
+              'state; a model that fails keeps the running one.'),
     ParamSpec('model_sha256', 'string', '',
               'Integrity pin: the sha256 (64 hex digits) the model file must have, checked '
               'before the file is parsed, at configure and at every swap; empty = no pin. A '
@@ -113,13 +108,13 @@ PARAMETERS = (
               'Names of the observation sources, in the order their fields form the '
               'observation vector; each has the observations.<name>.* parameters below.',
               read_only=True),
-    ParamSpec('action.topic', 'string', 'effort_controller/commands',
+    ParamSpec('action.topic', 'string', EFFORT_COMMANDS,
               'Topic the command is published on.', read_only=True),
     ParamSpec('action.type', 'string', FLOAT64_ARRAY,
               'Command message type: std_msgs/msg/Float64MultiArray (ros2_control forward '
               'and effort controllers), geometry_msgs/msg/Twist or TwistStamped (cmd_vel).',
               read_only=True, choices=SINK_TYPES),
-    ParamSpec('action.names', 'string_array', list(CARTPOLE.action_names),
+    ParamSpec('action.names', 'string_array', None,
               "Action names in the order of the message: must equal the model's action_names. "
               'For Twist: fields among linear.x, linear.y, linear.z, angular.x, angular.y, '
               'angular.z (the others are published as 0).', read_only=True),
@@ -143,16 +138,15 @@ PARAMETERS = (
 def source_parameters(source):
     """The ParamSpecs of one observation source (observations.<source>.*)."""
     p = f'observations.{source}.'
-    cartpole = source == 'joint_states'   # the default source is the cart-pole's joints
+    joints = source == JOINT_STATES   # the default source: /joint_states
     return (
-        ParamSpec(p + 'topic', 'string', 'joint_states' if cartpole else None,
+        ParamSpec(p + 'topic', 'string', JOINT_STATES if joints else None,
                   'Topic of this source.', read_only=True),
-        ParamSpec(p + 'type', 'string', JOINT_STATE if cartpole else None,
+        ParamSpec(p + 'type', 'string', JOINT_STATE if joints else None,
                   'Message type: sensor_msgs/msg/JointState, sensor_msgs/msg/Imu, '
                   'nav_msgs/msg/Odometry or std_msgs/msg/Float64MultiArray.',
                   read_only=True, choices=SOURCE_TYPES),
-        ParamSpec(p + 'fields', 'string_array',
-                  list(CARTPOLE.obs_names) if cartpole else None,
+        ParamSpec(p + 'fields', 'string_array', None,
                   'Observation names this source provides, in order (they name the values in '
                   "the model's obs_names).", read_only=True),
         ParamSpec(p + 'select', 'string_array', None,
@@ -233,14 +227,6 @@ class ControllerConfig:
     def obs_names(self):
         """The observation vector the mapping produces, in order."""
         return tuple(name for source in self.sources for name in source.fields)
-
-
-def canonical_type(name):
-    """'sensor_msgs/JointState' or 'sensor_msgs/msg/JointState' -> 'sensor_msgs/msg/JointState'."""
-    parts = str(name).strip().split('/')
-    if len(parts) == 2 and all(parts):
-        return f'{parts[0]}/msg/{parts[1]}'
-    return '/'.join(parts)
 
 
 # -- value checks, each raising ConfigError naming the parameter -----------------------------
@@ -365,12 +351,11 @@ def parse_limits(values):
 def parse_sink(values):
     names = _get(values, 'action.names')
     if not names:
-        raise ConfigError('action.names is empty: list the action names the model produces')
+        raise ConfigError('action.names is not set: list the action names the model produces')
     if len(set(names)) != len(names):
         raise ConfigError(f'action.names repeats a name: {list(names)}')
     msg_type = _get(values, 'action.type')
     if msg_type in (TWIST, TWIST_STAMPED):
-        from .actions import TWIST_FIELDS
         unknown = [n for n in names if n not in TWIST_FIELDS]
         if unknown:
             raise ConfigError(f'action.names {unknown} are not Twist fields; use '
@@ -389,7 +374,9 @@ def parse_config(values):
     """
     model = _get(values, 'model')
     if not model:
-        raise ConfigError('model is empty: give a model name (e.g. cartpole_cfc) or a path')
+        raise ConfigError('model is not set: give a model name (e.g. cartpole_cfc) or a path, '
+                          'with the observation mapping in a parameters file (e.g. '
+                          'config/cartpole.yaml)')
     model_sha256 = (_get(values, 'model_sha256') or '').lower()
     if model_sha256 and (len(model_sha256) != 64
                          or any(c not in '0123456789abcdef' for c in model_sha256)):
@@ -426,3 +413,50 @@ def mismatch_message(what, mapping_names, model_names, model_path):
     if not missing and not extra:
         lines.append('  same names in a different order: list them in the model\'s order')
     return '\n'.join(lines)
+
+
+# -- parameters files -------------------------------------------------------------------------
+
+def flatten(params, prefix=''):
+    """Nested parameter dicts -> dotted names, as rcl reads a parameters file."""
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            out.update(flatten(value, f'{prefix}{key}.'))
+        else:
+            out[prefix + str(key)] = value
+    return out
+
+
+def _matching_keys(node_name, namespace):
+    ns = '/' + namespace.strip('/') if namespace.strip('/') else ''
+    # Broadest first, so the most specific entry wins when merged in this order.
+    return ['/**', '/**/' + node_name, node_name, '/' + node_name, f'{ns}/{node_name}']
+
+
+def read_params_file(params_file, node_name, namespace=''):
+    """The parameters a ROS 2 parameters file gives `node_name` launched in `namespace`
+    (its own entries and `/**` wildcards, merged as rcl does), flattened. ConfigError says
+    what is wrong with the file."""
+    import yaml
+    path = Path(params_file)
+    if not path.is_file():
+        raise ConfigError(f'parameters file {params_file}: no such file')
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f'parameters file {params_file} is not valid YAML: {exc}') from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f'parameters file {params_file}: expected a mapping of node names '
+                          'to ros__parameters')
+    merged = {}
+    found = False
+    for key in dict.fromkeys(_matching_keys(node_name, namespace)):
+        entry = doc.get(key)
+        if isinstance(entry, dict) and isinstance(entry.get('ros__parameters'), dict):
+            merged.update(flatten(entry['ros__parameters']))
+            found = True
+    if not found:
+        raise ConfigError(f'parameters file {params_file} has no ros__parameters for '
+                          f'{node_name} (keys: {", ".join(map(str, doc)) or "none"})')
+    return merged

@@ -1,7 +1,8 @@
-"""Path-relative observations for the diff-drive task (numpy only: the ROS node imports this).
+"""Path-relative observations of a mobile base following a path (numpy only: the node
+computes them from odometry and a nav_msgs/Path; the diff-drive task observes them).
 
 Given the robot's pose and velocities and a path as an (N, 2) polyline, `path_features`
-returns DIFFDRIVE.obs_names in order:
+returns FEATURES in order:
   cross_track_error     signed distance to the path, positive when the robot is LEFT of it
   heading_error         robot yaw minus path heading, wrapped to [-pi, pi) (positive = CCW)
   path_curvature_*      signed curvature (1/m, positive = turning left) LOOKAHEADS ahead of
@@ -21,6 +22,8 @@ import math
 
 import numpy as np
 
+FEATURES = ('cross_track_error', 'heading_error', 'path_curvature_near', 'path_curvature_mid',
+            'path_curvature_far', 'distance_to_goal', 'linear_velocity', 'angular_velocity')
 LOOKAHEADS = (0.3, 0.8, 1.5)       # m ahead of the projection: near, mid, far curvature
 CURVATURE_SPAN = 0.25              # m either side of a point for its three-point curvature
 CURVATURE_CAP = 5.0                # 1/m; sharp corners in planner output stay bounded
@@ -137,7 +140,7 @@ class PreparedPath:
 
 
 def path_features(pose_xy, yaw, v, omega, path_xy, hint=0):
-    """Observation vector (DIFFDRIVE.obs_names order, float64 (8,)) and the nearest index.
+    """Observation vector (FEATURES order, float64 (8,)) and the nearest index.
 
     `path_xy` is an (N, 2) array or a PreparedPath (prepare once to avoid O(N) work per
     call); `hint` is the index returned by the previous call (0 for a new path). Raises
@@ -153,7 +156,13 @@ class PathTracker:
 
     def __init__(self, path_xy):
         self.path = PreparedPath(path_xy)
+        self._points = np.array(path_xy, dtype=np.float64)
         self.reset()
+
+    def same_path(self, path_xy):
+        """Whether `path_xy` is exactly the path tracked (a republication of it)."""
+        points = np.asarray(path_xy, dtype=np.float64)
+        return points.shape == self._points.shape and np.array_equal(points, self._points)
 
     def reset(self, index=0):
         self._seg = self.path.segment_of_index(index)

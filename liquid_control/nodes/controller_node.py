@@ -22,7 +22,6 @@ callback, off the control path, and the tick installs it between ticks.
 """
 from __future__ import annotations
 
-import importlib
 import signal
 import sys
 import threading
@@ -37,8 +36,6 @@ from rclpy.clock import Clock, ClockType
 from rclpy.duration import Duration
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
-from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
-                       qos_profile_sensor_data)
 from rclpy.signals import SignalHandlerOptions
 
 from liquid_control.control import params as cfg
@@ -47,7 +44,10 @@ from liquid_control.control.core import ControlCore, Outcome, load_bound_control
 from liquid_control.control.diagnostics import STATUS_NAME, controller_report
 from liquid_control.control.loop import TickStats, WallClockLoop, monotonic_ns
 from liquid_control.control.observations import ObservationLayout, ObservationSource
+from liquid_control.interfaces import DIAGNOSTICS, PATH, message_class
 from liquid_control.runtime import ModelContractError
+
+from . import qos
 
 NODE_NAME = 'liquid_controller'
 DIAGNOSTICS_PERIOD_S = 1.0
@@ -58,26 +58,6 @@ SAFE_COMMAND_ACK_TIMEOUT_S = 0.5
 SWITCH_INTERVAL_S = 0.0002
 SUCCESS = TransitionCallbackReturn.SUCCESS
 FAILURE = TransitionCallbackReturn.FAILURE
-
-
-def qos_profile(name):
-    """QoS by the names the parameters take (see config.QOS_PROFILES)."""
-    if name == 'sensor_data':
-        return qos_profile_sensor_data
-    if name == 'latched':
-        return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                          reliability=ReliabilityPolicy.RELIABLE,
-                          durability=DurabilityPolicy.TRANSIENT_LOCAL)
-    reliability = (ReliabilityPolicy.RELIABLE if name == 'reliable'
-                   else ReliabilityPolicy.BEST_EFFORT)
-    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10 if name == 'reliable' else 1,
-                      reliability=reliability, durability=DurabilityPolicy.VOLATILE)
-
-
-def message_class(type_name):
-    """'sensor_msgs/msg/JointState' -> the message class."""
-    package, _, name = type_name.partition('/msg/')
-    return getattr(importlib.import_module(f'{package}.msg'), name)
 
 
 class PolledCallbackGroup(CallbackGroup):
@@ -142,7 +122,7 @@ class ControllerNode(LifecycleNode):
         self.finalized = threading.Event()
         self.finalized_callback = None     # called once finalized (main() stops the process)
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self._diag_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS, 10)
         self._diag_timer = self.create_timer(DIAGNOSTICS_PERIOD_S, self.publish_diagnostics,
                                              clock=Clock(clock_type=ClockType.STEADY_TIME))
         if self._values['autostart']:
@@ -245,15 +225,15 @@ class ControllerNode(LifecycleNode):
         for source in layout.sources:
             c = source.config
             sub = self.create_subscription(message_class(c.msg_type), c.topic,
-                                           source.on_message, qos_profile(c.qos),
+                                           source.on_message, qos.profile(c.qos),
                                            callback_group=polled)
             self._subscriptions_owned.append(sub)
             self._polled.append((sub, source))
             path_sub = None
             if c.path_topic:
                 path_sub = self.create_subscription(
-                    message_class(cfg.PATH), c.path_topic, source.on_path,
-                    qos_profile(c.path_qos))
+                    message_class(PATH), c.path_topic, source.on_path,
+                    qos.profile(c.path_qos))
                 self._subscriptions_owned.append(path_sub)
             source.set_topic_names(sub.topic_name, path_sub.topic_name if path_sub else '')
 
@@ -292,7 +272,7 @@ class ControllerNode(LifecycleNode):
             sink.msg_type, sink.names, message_class(sink.msg_type),
             stamp=lambda: clock.now().to_msg())
         self._cmd_pub = self.create_publisher(message_class(sink.msg_type), sink.topic,
-                                              qos_profile(sink.qos))
+                                              qos.profile(sink.qos))
         self._subscribe(layout)
         meta = bound.metadata
         log.info(f'configured: model {bound.name} ({meta.arch}, task {meta.task}, '

@@ -1,14 +1,15 @@
-"""`python -m liquid_control.nodes.effort_relay_node` (node `liquid_effort_relay`): Gazebo glue
-for the cart-pole's effort command.
+"""`effort_relay_node` (node `liquid_effort_relay`): Gazebo glue for a one-joint effort
+command.
 
 The controller publishes std_msgs/Float64MultiArray on /effort_controller/commands, as
 ros2_control's JointGroupEffortController takes. ros_gz_bridge has no mapping for that type,
-so with worlds/cartpole.sdf (ApplyJointForce on slider_to_cart) this node turns each command
-into std_msgs/Float64 on `cart_force` (bridged to gz.msgs.Double on the ApplyJointForce
-topic). Like sim_node and ros2_control, it rejects and counts invalid commands (wrong length,
-non-finite), clips to the effort limit, and sends zero once after `command_timeout_s`
-without a command. With gz_ros2_control instead (effort_controller in the robot's
-controller manager) this node is not needed.
+so with a Gazebo world that applies the force through ApplyJointForce (the cart-pole's
+worlds/cartpole.sdf) this node turns each one-value command into std_msgs/Float64 on
+`output_topic` (bridged to gz.msgs.Double on the ApplyJointForce topic). Like sim_node and
+ros2_control, it rejects and counts invalid commands (wrong length, non-finite), clips to
+[low, high], and sends zero once after `command_timeout_s` without a command. With
+gz_ros2_control instead (effort_controller in the robot's controller manager) this node is
+not needed.
 """
 from __future__ import annotations
 
@@ -19,16 +20,16 @@ from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from std_msgs.msg import Float64, Float64MultiArray
 
-from liquid_control.tasks.spec import CARTPOLE
+from liquid_control.interfaces import EFFORT_COMMANDS
 
+from . import qos
 from .process import run_node
-from .sim_node import COMMAND_QOS, SENSOR_QOS, TOPIC_EFFORT
 
 NODE_NAME = 'liquid_effort_relay'
-TOPIC_FORCE = 'cart_force'
+DEFAULT_OUTPUT_TOPIC = 'effort'
 
 
-def relay_value(data, low=CARTPOLE.action_low[0], high=CARTPOLE.action_high[0]):
+def relay_value(data, low, high):
     """The force to send for a command's data, or None if the command is invalid."""
     if len(data) != 1 or not math.isfinite(data[0]):
         return None
@@ -38,19 +39,29 @@ def relay_value(data, low=CARTPOLE.action_low[0], high=CARTPOLE.action_high[0]):
 class EffortRelay(Node):
     def __init__(self, node_name=NODE_NAME, **kwargs):
         super().__init__(node_name, **kwargs)
-        self.timeout = self.declare_parameter(
-            'command_timeout_s', 0.5, ParameterDescriptor(
-                description='Send zero once after this long without a command (node clock; '
-                            '<= 0: never).')).value
+
+        def param(name, default, description, read_only=True):
+            return self.declare_parameter(name, default, ParameterDescriptor(
+                description=description, read_only=read_only)).value
+
+        self.timeout = param('command_timeout_s', 0.5, 'Send zero once after this long '
+                             'without a command (node clock; <= 0: never).', read_only=False)
+        self.low = param('low', -1e9, 'Lowest effort relayed (the joint\'s effort limit).')
+        self.high = param('high', 1e9, 'Highest effort relayed (the joint\'s effort limit).')
+        if not self.low < self.high:
+            raise ValueError(f'low {self.low} must be below high {self.high}')
+        output_topic = param('output_topic', DEFAULT_OUTPUT_TOPIC,
+                             'std_msgs/Float64 topic the effort goes to (bridged to Gazebo).')
         self.rejected = 0
         self._last = None
         self._zeroed = True
-        self._pub = self.create_publisher(Float64, TOPIC_FORCE, SENSOR_QOS)
-        self.create_subscription(Float64MultiArray, TOPIC_EFFORT, self._on_command, COMMAND_QOS)
+        self._pub = self.create_publisher(Float64, output_topic, qos.SENSOR)
+        self.create_subscription(Float64MultiArray, EFFORT_COMMANDS, self._on_command,
+                                 qos.COMMAND)
         self.create_timer(0.05, self._watch)
 
     def _on_command(self, msg):
-        value = relay_value(list(msg.data))
+        value = relay_value(list(msg.data), self.low, self.high)
         if value is None:
             self.rejected += 1
             self.get_logger().warn(f'rejected command {list(msg.data)} ({self.rejected} so far)',

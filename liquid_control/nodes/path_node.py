@@ -1,7 +1,7 @@
-"""`python -m liquid_control.nodes.path_node` (node `liquid_path`): publishes a path to follow.
+"""`path_node` (node `liquid_path`): publishes a path to follow.
 
 Gazebo has no planner: with worlds/diffdrive.sdf this node stands in for Nav2's /plan. It
-publishes a random smooth path (the same generator as the MuJoCo diff-drive task, seeded)
+publishes a random smooth path (sim.paths, the generator of the diff-drive task, seeded)
 starting at the robot's start pose, as nav_msgs/Path in the odom frame: latched and
 republished every `period_s` so subscribers that join late (or with volatile durability)
 get it. Parameters: seed, start_x, start_y, start_yaw, period_s, frame_id.
@@ -15,19 +15,19 @@ from nav_msgs.msg import Path
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
+from liquid_control.interfaces import ODOM_FRAME, PLAN
 from liquid_control.sim import messages as sm
-from liquid_control.sim.core import PathSample
 from liquid_control.sim.paths import random_path
-from liquid_control.sim.topics import ODOM_FRAME
+from liquid_control.sim.ros_io import PathSample
 
+from . import qos
 from .process import run_node
-from .sim_node import PLAN_QOS, TOPIC_PLAN
 
 NODE_NAME = 'liquid_path'
 
 
 def make_path(seed, start_xy=(0.0, 0.0), start_yaw=0.0):
-    """(N, 2) path from the task's generator (lengths 6-10 m, curvature <= 0.8 1/m)."""
+    """(N, 2) path from the diff-drive task's generator (6-10 m, curvature <= 0.8 1/m)."""
     return random_path(np.random.default_rng([int(seed), 3]), length_range=(6.0, 10.0),
                        start_xy=start_xy, start_yaw=start_yaw)
 
@@ -48,16 +48,13 @@ class PathNode(Node):
         period = param('period_s', 1.0, 'Republish period (s of the node clock).')
         self.frame_id = param('frame_id', ODOM_FRAME, 'Frame of the path.')
         self.xy = make_path(seed, start, yaw)
-        self._pub = self.create_publisher(Path, TOPIC_PLAN, PLAN_QOS)
+        self._pub = self.create_publisher(Path, PLAN, qos.LATCHED)
         self.create_timer(period, self.publish)
         self.publish()
 
     def publish(self):
-        msg = sm.path_msg(PathSample(self.get_clock().now().nanoseconds, self.xy))
-        msg.header.frame_id = self.frame_id
-        for pose in msg.poses:
-            pose.header.frame_id = self.frame_id
-        self._pub.publish(msg)
+        self._pub.publish(sm.path_msg(PathSample(self.get_clock().now().nanoseconds, self.xy),
+                                      self.frame_id))
 
 
 def main(args=None):

@@ -1,13 +1,17 @@
 """`sim_node` (node `liquid_sim`): a MuJoCo simulator that speaks Gazebo's ROS 2 topics.
 
-It publishes /clock and the sensor topics a Gazebo world bridged by ros_gz_bridge gives a
-controller, and applies the commands it receives:
+It simulates a registered task (`task:=cartpole`, or any installed task) or any MJCF file
+without one (`model_file:=my_robot.xml`), publishes /clock and the topics a Gazebo world
+bridged by ros_gz_bridge would give a controller, and applies the commands it receives.
+What it publishes and takes is the task's SimIO (liquid_control.sim.ros_io), e.g.
 
   cart-pole   out: /joint_states (sensor_msgs/JointState: slider_to_cart, cart_to_pole)
               in:  /effort_controller/commands (std_msgs/Float64MultiArray, one effort, N)
   diff-drive  out: /odom (nav_msgs/Odometry, odom -> base_link), /plan (nav_msgs/Path, odom
               frame), /joint_states (wheel joints)
               in:  /cmd_vel (geometry_msgs/Twist: linear.x, angular.z)
+  MJCF file   out: /joint_states (every hinge and slide joint)
+              in:  /effort_controller/commands (one value per actuator, in MJCF order)
 
 plus /diagnostics (its counters and the episode's metrics) and the service ~/reset
 (std_srvs/Trigger: a new episode; the clock keeps running forward).
@@ -35,63 +39,46 @@ import sys
 import threading
 import time
 
-import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
-from geometry_msgs.msg import Twist
-from nav_msgs.msg import Odometry, Path
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor, SetParametersResult
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
-from sensor_msgs.msg import JointState
-from std_msgs.msg import Float64MultiArray
 from std_srvs.srv import Trigger
 
+from liquid_control.interfaces import CLOCK, DIAGNOSTICS, message_class
 from liquid_control.sim import messages as sm
-from liquid_control.sim.core import (NS, CommandRejected, JointSample, OdomSample, PathSample,
-                                     SimConfig, SimCore, physics_defaults)
-from liquid_control.tasks.spec import get_task
+from liquid_control.sim.core import NS, SimConfig, SimCore
+from liquid_control.sim.ros_io import CommandRejected
+from liquid_control.tasks import get_task
 
+from . import qos
 from .process import run_node
 
 NODE_NAME = 'liquid_sim'
 MODES = ('realtime', 'fast', 'lockstep')
-# Relative names: they resolve to /joint_states etc., and follow a namespace when given.
-TOPIC_JOINT_STATES = 'joint_states'
-TOPIC_EFFORT = 'effort_controller/commands'
-TOPIC_ODOM = 'odom'
-TOPIC_PLAN = 'plan'
-TOPIC_CMD_VEL = 'cmd_vel'
+DEFAULT_RATE_HZ = 50.0           # publish rate of an MJCF file simulated without a task
 DIAGNOSTICS_PERIOD_S = 1.0
 WAITING_TIMEOUT_S = 0.1          # lockstep: wall time per tick while no controller exists
 PAUSED_REPUBLISH_S = 0.1         # wall time between republications while paused
 PAUSED_DIAGNOSTICS_S = 0.25      # diagnostics come faster while paused (start-up gating)
 LATE_RESYNC_S = 0.1              # realtime: further behind (wall s), restart the schedule
 
-SENSOR_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
-                        reliability=ReliabilityPolicy.RELIABLE,
-                        durability=DurabilityPolicy.VOLATILE)
-# /plan is latched (as a planner's last plan) and also republished every plan_period_s, so
-# subscribers with volatile durability get it too.
-PLAN_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                      reliability=ReliabilityPolicy.RELIABLE,
-                      durability=DurabilityPolicy.TRANSIENT_LOCAL)
-COMMAND_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
-                         reliability=ReliabilityPolicy.RELIABLE,
-                         durability=DurabilityPolicy.VOLATILE)
-
 # name: (default, description, dynamic). Defaults of None are filled per task.
 PARAMETERS = {
-    'task': ('cartpole', 'Task to simulate: cartpole | diffdrive.', False),
+    'task': ('', 'Task to simulate: any installed task (`liquid-control tasks` lists them).',
+             False),
+    'model_file': ('', 'An MJCF file to simulate without a task: /joint_states for every '
+                   'hinge and slide joint, effort commands for its actuators in MJCF order.',
+                   False),
     'mode': ('realtime', 'realtime | fast | lockstep (see the module docstring).', False),
     'real_time_factor': (1.0, 'realtime mode: sim seconds per wall second.', True),
     'publish_rate_hz': (None, 'Sensors and /clock per second of sim time (default: the '
-                        "task's nominal control rate). In lockstep it must equal the "
-                        "controller's control_rate_hz.", False),
+                        "task's nominal control rate, 50 Hz for an MJCF file). In lockstep it "
+                        "must equal the controller's control_rate_hz.", False),
     'lockstep_timeout_s': (1.0, 'lockstep: wall seconds to wait for the command answering a '
                            'tick before advancing anyway (counted).', True),
     'command_timeout_s': (0.5, 'Sim seconds without a command after which the actuators get '
@@ -113,23 +100,24 @@ PARAMETERS = {
                             'valid command starts the episode.', False),
     'run_duration_s': (0.0, 'Stop advancing after this much episode sim time and report '
                        'finished in diagnostics (0: run until stopped).', False),
-    'end_on_done': (False, 'Finish (as run_duration_s does) when the task ends the episode: '
-                    'cart-pole at a rail end, diff-drive at the goal or lost.', False),
-    'plan_period_s': (1.0, 'diff-drive: republish /plan every this many sim seconds.', True),
+    'end_on_done': (False, 'Finish (as run_duration_s does) when the task ends the episode '
+                    '(e.g. cart-pole at a rail end, diff-drive at the goal or lost).', False),
 }
 _RANGES = {
     'real_time_factor': (0.01, 100.0), 'publish_rate_hz': (1.0, 10000.0),
     'lockstep_timeout_s': (0.001, 3600.0), 'position_noise_std': (0.0, 100.0),
     'velocity_noise_std': (0.0, 100.0), 'sensor_latency_s': (0.0, 10.0),
-    'drop_probability': (0.0, 0.99), 'run_duration_s': (0.0, 1e9), 'plan_period_s': (0.01, 1e6),
+    'drop_probability': (0.0, 0.99), 'run_duration_s': (0.0, 1e9),
 }
+OUTPUT_PERIOD_RANGE = (0.01, 1e6)
 PHYSICS_PREFIX = 'physics.'
 
 
-def _descriptor(name, description, dynamic):
+def _descriptor(name, description, dynamic, value_range=None):
     desc = ParameterDescriptor(description=description, read_only=not dynamic)
-    if name in _RANGES:
-        lo, hi = _RANGES[name]
+    value_range = value_range or _RANGES.get(name)
+    if value_range:
+        lo, hi = value_range
         desc.floating_point_range = [FloatingPointRange(from_value=lo, to_value=hi)]
     return desc
 
@@ -203,8 +191,7 @@ class CommandInbox:
 class SimNode(Node):
     def __init__(self, node_name=NODE_NAME, parameter_overrides=None, **kwargs):
         super().__init__(node_name, parameter_overrides=parameter_overrides, **kwargs)
-        task = self._declare_all()
-        self.spec = get_task(task)
+        self._declare_all()
         self.mode = self.get_parameter('mode').value
         if self.mode not in MODES:
             raise ValueError(f'mode must be one of {", ".join(MODES)}; got {self.mode!r}')
@@ -216,23 +203,21 @@ class SimNode(Node):
         self._reset_done = threading.Condition()
         self._physics_changed = False
 
-        self._clock_pub = self.create_publisher(Clock, '/clock', SENSOR_QOS)
-        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', SENSOR_QOS)
-        self._joint_pub = self.create_publisher(JointState, TOPIC_JOINT_STATES, SENSOR_QOS)
-        commands = MutuallyExclusiveCallbackGroup()
-        if task == 'cartpole':
-            self._sensor_pub = self._joint_pub
-            self._cmd_sub = self.create_subscription(
-                Float64MultiArray, TOPIC_EFFORT, self._on_effort, COMMAND_QOS,
-                callback_group=commands)
-        else:
-            self._odom_pub = self.create_publisher(Odometry, TOPIC_ODOM, SENSOR_QOS)
-            self._plan_pub = self.create_publisher(Path, TOPIC_PLAN, PLAN_QOS)
-            self._sensor_pub = self._odom_pub
-            self._cmd_sub = self.create_subscription(
-                Twist, TOPIC_CMD_VEL, self._on_twist, COMMAND_QOS, callback_group=commands)
+        self._clock_pub = self.create_publisher(Clock, CLOCK, qos.SENSOR)
+        self._diag_pub = self.create_publisher(DiagnosticArray, DIAGNOSTICS, qos.SENSOR)
+        io = self.core.io
+        self._output_pubs = {
+            output: self.create_publisher(message_class(output.msg_type), output.topic,
+                                          qos.LATCHED if output.latched else qos.SENSOR)
+            for output in io.outputs}
+        self._sensor_pub = self._output_pubs[io.primary]
+        command = io.command
+        self._cmd_sub = self.create_subscription(
+            message_class(command.msg_type), command.topic,
+            lambda msg: self._hand_over(command.to_action, msg), qos.COMMAND,
+            callback_group=MutuallyExclusiveCallbackGroup())
         self._last_published = []
-        self._path_cache = None
+        self._message_cache = {}         # periodic output -> (sample key, message)
         self._final_rtf = None
         self.create_service(Trigger, '~/reset', self._on_reset,
                             callback_group=MutuallyExclusiveCallbackGroup())
@@ -242,34 +227,43 @@ class SimNode(Node):
         self._resumed = (time.monotonic(), 0)
         self._finished_reported = False
         self.get_logger().info(
-            f'{task} in {self.mode} mode: publishing every {self.core.period_ns / 1e6:g} ms of '
-            f'sim time; physics step {self.core.env.physics_dt * 1e3:g} ms')
+            f'{self.core.name} in {self.mode} mode: publishing every '
+            f'{self.core.period_ns / 1e6:g} ms of sim time; physics step '
+            f'{self.core.env.physics_dt * 1e3:g} ms')
 
     # -- parameters -------------------------------------------------------------------------
     def _declare_all(self):
-        self.declare_parameter('task', PARAMETERS['task'][0],
-                               _descriptor('task', PARAMETERS['task'][1], False))
-        task = self.get_parameter('task').value
-        spec = get_task(task)
+        """Declare the parameters; those of the task (its physics changes, its outputs'
+        periods, its nominal rate) once the task is known."""
+        for name in ('task', 'model_file'):
+            default, description, dynamic = PARAMETERS[name]
+            self.declare_parameter(name, default, _descriptor(name, description, dynamic))
+        config = SimConfig(task=self.get_parameter('task').value,
+                           model_file=self.get_parameter('model_file').value).validate()
+        task = get_task(config.task) if config.task else None
         for name, (default, description, dynamic) in PARAMETERS.items():
-            if name == 'task':
+            if name in ('task', 'model_file'):
                 continue
             if name == 'publish_rate_hz' and default is None:
-                default = 1.0 / spec.nominal_dt
+                default = 1.0 / task.nominal_dt if task else DEFAULT_RATE_HZ
             self.declare_parameter(name, default, _descriptor(name, description, dynamic))
-        for key, default in physics_defaults(task).items():
+        for key, default in (task.physics_defaults if task else {}).items():
             self.declare_parameter(
                 PHYSICS_PREFIX + key, float(default),
                 ParameterDescriptor(description=f'Physics change {key} (> 0), applied at the '
                                     'next reset.'))
-        return task
+        self._output_periods = task.sim_io.parameters if task else ()
+        for period in self._output_periods:
+            self.declare_parameter(period.name, float(period.default), _descriptor(
+                period.name, period.description, True, OUTPUT_PERIOD_RANGE))
 
     def _sim_config(self):
         p = {name: self.get_parameter(name).value for name in PARAMETERS}
-        physics = {key: self.get_parameter(PHYSICS_PREFIX + key).value
-                   for key in physics_defaults(p['task'])}
+        physics = {key: param.value for key, param in
+                   self.get_parameters_by_prefix(PHYSICS_PREFIX.rstrip('.')).items()}
         return SimConfig(
-            task=p['task'], seed=int(p['seed']), publish_rate_hz=float(p['publish_rate_hz']),
+            task=p['task'], model_file=p['model_file'], seed=int(p['seed']),
+            publish_rate_hz=float(p['publish_rate_hz']),
             command_timeout_s=float(p['command_timeout_s']),
             position_noise_std=float(p['position_noise_std']),
             velocity_noise_std=float(p['velocity_noise_std']),
@@ -277,7 +271,8 @@ class SimNode(Node):
             drop_probability=float(p['drop_probability']), physics=physics,
             wait_for_controller=bool(p['wait_for_controller']),
             run_duration_s=float(p['run_duration_s']), end_on_done=bool(p['end_on_done']),
-            plan_period_s=float(p['plan_period_s'])).validate()
+            output_periods={period.name: float(self.get_parameter(period.name).value)
+                            for period in self._output_periods}).validate()
 
     def _on_set_parameters(self, params):
         """Live changes of the dynamic parameters (noise, latency, drops, timeouts, physics
@@ -298,7 +293,8 @@ class SimNode(Node):
                 if param.name == 'paused':
                     changes[param.name] = bool(value)
             elif param.name in SimConfig.__dataclass_fields__ or param.name in (
-                    'real_time_factor', 'lockstep_timeout_s'):
+                    'real_time_factor', 'lockstep_timeout_s') or param.name in {
+                    period.name for period in self._output_periods}:
                 if param.type_ not in (Parameter.Type.DOUBLE, Parameter.Type.INTEGER):
                     return SetParametersResult(successful=False,
                                                reason=f'{param.name} must be a number')
@@ -310,6 +306,8 @@ class SimNode(Node):
             elif name.startswith(PHYSICS_PREFIX):
                 self.config.physics[name[len(PHYSICS_PREFIX):]] = value
                 self._physics_changed = True
+            elif name in self.config.output_periods:
+                self.config.output_periods[name] = value
             elif hasattr(self.config, name):
                 setattr(self.config, name, value)
         return SetParametersResult(successful=True)
@@ -318,12 +316,6 @@ class SimNode(Node):
     # Each message is checked here, so every invalid one is counted even when several
     # arrive within one simulation step (the latest valid one is applied, as ros2_control's
     # command buffer does).
-    def _on_effort(self, msg):
-        self._hand_over(sm.effort_command, msg)
-
-    def _on_twist(self, msg):
-        self._hand_over(sm.twist_command, msg)
-
     def _hand_over(self, convert, msg):
         try:
             raw = convert(msg)
@@ -372,28 +364,23 @@ class SimNode(Node):
         self.get_logger().info(f'episode {self.core.episode} started')
 
     def _publish(self):
-        """Sensors due now, then /clock (in that order: a controller ticking on /clock sees
+        """Outputs due now, then /clock (in that order: a controller ticking on /clock sees
         the sensor values of this instant)."""
-        published = []
-        for sample in self.core.sample():
-            if isinstance(sample, JointSample):
-                published.append((self._joint_pub, sm.joint_state_msg(sample)))
-            elif isinstance(sample, OdomSample):
-                published.append((self._odom_pub, sm.odometry_msg(sample)))
-            elif isinstance(sample, PathSample):
-                published.append((self._plan_pub, self._path_msg(sample)))
+        published = [(self._output_pubs[output], self._message(output, sample))
+                     for output, sample in self.core.sample()]
         published.append((self._clock_pub, sm.clock_msg(self.core.clock_ns)))
         for publisher, msg in published:
             publisher.publish(msg)
         self._last_published = published
 
-    def _path_msg(self, sample):
-        """The path as a message, built once per path (a few hundred poses take tens of ms
-        in Python); a republication only restamps it."""
-        cached = self._path_cache
-        if cached is None or cached[0] is not sample.xy and not np.array_equal(cached[0],
-                                                                               sample.xy):
-            self._path_cache = cached = (sample.xy, sm.path_msg(sample))
+    def _message(self, output, sample):
+        """The output's message; a periodic output's (a path of a few hundred poses takes
+        tens of ms to build in Python) is built once per sample key and only restamped."""
+        if output.period is None:
+            return output.to_message(sample)
+        cached = self._message_cache.get(output)
+        if cached is None or cached[0] != sample.key:
+            cached = self._message_cache[output] = (sample.key, output.to_message(sample))
         cached[1].header.stamp = sm.to_time(sample.stamp_ns)
         return cached[1]
 

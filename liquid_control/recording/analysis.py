@@ -18,21 +18,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from liquid_control.sim.topics import CLOCK, DIAGNOSTICS, JOINT_STATES, ODOM, PLAN, topics_for
-from liquid_control.tasks.spec import CARTPOLE, get_task
+from liquid_control.interfaces import (CLOCK, CONTROLLER_STATUS_SUFFIX, DIAGNOSTICS, PATH,
+                                       SIM_STATUS_NAME, absolute)
+from liquid_control.tasks import get_task
 
 from .bag import bag_info, read_bag
-
-SIM_STATUS_NAME = 'liquid_sim: simulation'
-CONTROLLER_STATUS_SUFFIX = 'control loop'
 
 
 def _stamp(header_stamp):
     return header_stamp.sec + header_stamp.nanosec * 1e-9
-
-
-def _yaw(q):
-    return math.atan2(2.0 * (q.w * q.z + q.x * q.y), 1.0 - 2.0 * (q.y * q.y + q.z * q.z))
 
 
 @dataclass
@@ -40,25 +34,33 @@ class RunData:
     task: str
     clock_recv: np.ndarray          # receive time ns of each /clock
     clock_sim: np.ndarray           # its sim time, s
-    state_time: np.ndarray          # sensor header stamps, s
-    state: np.ndarray               # cartpole: x, x', angle, angle' | diffdrive: x, y, yaw, v, w
+    signals: dict                   # name -> (times s, values): what the outputs published
     command_recv: np.ndarray
     command_time: np.ndarray        # sim time s (last /clock before it)
     command: np.ndarray             # (N, n_act), as recorded (not clipped), in the episode
     command_all: np.ndarray         # every command recorded, in arrival order
-    path: np.ndarray | None = None  # diffdrive: the last path, (N, 2)
+    path: np.ndarray | None = None  # the last path published, (N, 2), if the task has one
     paths: int = 0
     sim_diagnostics: list = field(default_factory=list)         # (recv ns, message, dict)
     controller_diagnostics: list = field(default_factory=list)  # (recv ns, message, dict)
     counts: dict = field(default_factory=dict)
     episode_start: float = math.nan  # sim time s of the (last) episode's start
 
+    @property
+    def start_time(self):
+        """Sim time of the first sensor sample recorded (the plot's time origin)."""
+        firsts = [times[0] for times, _ in self.signals.values() if len(times)]
+        return min(firsts) if firsts else math.nan
+
 
 def load_run(bag_path, task):
-    spec = get_task(task)
-    topics = topics_for(task)
+    task = get_task(task)
+    io = task.sim_io
+    outputs = {absolute(o.topic): o for o in io.outputs}
+    command_topic = absolute(io.command.topic)
     clock_recv, clock_sim = [], []
-    state_time, state = [], []
+    series = {}                      # signal -> [(time, value)]
+    last_stamp = {}
     cmd_recv, cmd = [], []
     path, paths = None, 0
     sim_diag, ctrl_diag = [], []
@@ -68,29 +70,23 @@ def load_run(bag_path, task):
         if topic == CLOCK:
             clock_recv.append(recv)
             clock_sim.append(_stamp(msg.clock))
-        elif topic == JOINT_STATES and task == 'cartpole':
-            names = list(msg.name)
-            try:
-                i, j = names.index('slider_to_cart'), names.index('cart_to_pole')
-            except ValueError:
+        elif topic in outputs:
+            output = outputs[topic]
+            if output.msg_type == PATH:
+                path = np.array([(ps.pose.position.x, ps.pose.position.y) for ps in msg.poses])
+                paths += 1
                 continue
-            state_time.append(_stamp(msg.header.stamp))
-            state.append((msg.position[i], msg.velocity[i], msg.position[j], msg.velocity[j]))
-        elif topic == ODOM:
-            p, t = msg.pose.pose, msg.twist.twist
-            state_time.append(_stamp(msg.header.stamp))
-            state.append((p.position.x, p.position.y, _yaw(p.orientation), t.linear.x,
-                          t.angular.z))
-        elif topic == PLAN:
-            path = np.array([(ps.pose.position.x, ps.pose.position.y) for ps in msg.poses])
-            paths += 1
-        elif topic == topics.command_topic:
+            t = _stamp(msg.header.stamp)
+            # While the simulator is paused it republishes the same instant: keep one.
+            if last_stamp.get(topic) == t:
+                continue
+            last_stamp[topic] = t
+            for name, value in output.signals(msg).items():
+                series.setdefault(name, []).append((t, value))
+        elif topic == command_topic:
             cmd_recv.append(recv)
-            if task == 'cartpole':
-                values = list(msg.data)
-                cmd.append(values if len(values) == spec.n_act else [math.nan] * spec.n_act)
-            else:
-                cmd.append((msg.linear.x, msg.angular.z))
+            values = list(io.command.values(msg))
+            cmd.append(values if len(values) == task.n_act else [math.nan] * task.n_act)
         elif topic == DIAGNOSTICS:
             for status in msg.status:
                 values = {kv.key: kv.value for kv in status.values}
@@ -98,16 +94,13 @@ def load_run(bag_path, task):
                     sim_diag.append((recv, status.message, values))
                 elif status.name.endswith(CONTROLLER_STATUS_SUFFIX):
                     ctrl_diag.append((recv, status.message, values))
-    # While the simulator is paused it republishes the same instant: keep one of each.
-    state_time, state = _unique_stamps(state_time, state)
     clock_recv = np.asarray(clock_recv, dtype=np.int64)
     clock_sim = np.asarray(clock_sim, dtype=np.float64)
     cmd_recv = np.asarray(cmd_recv, dtype=np.int64)
-    width = 4 if task == 'cartpole' else 5
-    state_time = np.asarray(state_time, dtype=np.float64)
-    state = np.asarray(state, dtype=np.float64).reshape(-1, width)
+    signals = {name: (np.array([t for t, _ in rows]), np.array([v for _, v in rows]))
+               for name, rows in series.items()}
     command_time = sim_time_of(cmd_recv, clock_recv, clock_sim)
-    command = np.asarray(cmd, dtype=np.float64).reshape(-1, spec.n_act)
+    command = np.asarray(cmd, dtype=np.float64).reshape(-1, task.n_act)
     # The (last) episode: from the simulator's episode start on. Before it, the simulator
     # held the start state still until the controller answered.
     # When it finished, its last state is recorded but commands answering it (or sent when
@@ -122,20 +115,15 @@ def load_run(bag_path, task):
         else math.inf
     if math.isfinite(start):
         period = float(np.median(np.diff(np.unique(clock_sim)))) if len(clock_sim) > 2 else 0
-        keep = state_time >= start - 1e-9
-        state_time, state = state_time[keep], state[keep]
+        signals = {name: (times[times >= start - 1e-9], values[times >= start - 1e-9])
+                   for name, (times, values) in signals.items()}
         keep = ~(command_time < start - period - 1e-9) & ~(command_time >= end - 1e-9)
         cmd_recv, command_time, command = cmd_recv[keep], command_time[keep], command[keep]
     return RunData(
-        task=task, clock_recv=clock_recv, clock_sim=clock_sim, state_time=state_time,
-        state=state, command_recv=cmd_recv, command_time=command_time, command=command,
+        task=task.name, clock_recv=clock_recv, clock_sim=clock_sim, signals=signals,
+        command_recv=cmd_recv, command_time=command_time, command=command,
         command_all=command_all, path=path, paths=paths, sim_diagnostics=sim_diag,
         controller_diagnostics=ctrl_diag, counts=counts, episode_start=start)
-
-
-def _unique_stamps(times, rows):
-    keep = [i for i in range(len(times)) if i == 0 or times[i] != times[i - 1]]
-    return [times[i] for i in keep], [rows[i] for i in keep]
 
 
 def sim_time_of(recv_ns, clock_recv, clock_sim):
@@ -153,11 +141,11 @@ def _float(value, default=math.nan):
         return default
 
 
-def command_check(commands, spec):
+def command_check(commands, task):
     """Counts of recorded commands: total, non-finite, outside the limits."""
-    commands = np.asarray(commands, dtype=np.float64).reshape(-1, spec.n_act)
+    commands = np.asarray(commands, dtype=np.float64).reshape(-1, task.n_act)
     finite = np.all(np.isfinite(commands), axis=1)
-    low, high = np.asarray(spec.action_low), np.asarray(spec.action_high)
+    low, high = np.asarray(task.action_low), np.asarray(task.action_high)
     outside = finite & np.any((commands < low) | (commands > high), axis=1)
     return {'count': int(len(commands)), 'non_finite': int((~finite).sum()),
             'out_of_limits': int(outside.sum()),
@@ -191,7 +179,7 @@ def loop_timing(controller_diagnostics):
 
 def summarize_run(run, bag_path=None):
     """The run's summary as a plain dict (JSON-serialisable)."""
-    spec = get_task(run.task)
+    task = get_task(run.task)
     summary = {'task': run.task}
     final = run.sim_diagnostics[-1][2] if run.sim_diagnostics else {}
     episode = {k[len('episode.'):]: v for k, v in final.items() if k.startswith('episode.')}
@@ -208,19 +196,24 @@ def summarize_run(run, bag_path=None):
         'commands_clipped', 'command_timeouts', 'lockstep_timeouts', 'realtime_overruns',
         'sensor_messages_published', 'sensor_messages_dropped') if k in final}
     summary['loop_timing'] = loop_timing(run.controller_diagnostics)
-    summary['commands'] = command_check(run.command_all, spec)
+    summary['commands'] = command_check(run.command_all, task)
     summary['recording'] = {'messages': dict(sorted(run.counts.items()))}
     if bag_path is not None:
         info = bag_info(bag_path)
         summary['recording'].update(path=str(bag_path), duration_s=info['duration_s'],
                                     files=info['files'])
-    if spec is CARTPOLE and len(run.state):
-        angle = np.abs((run.state[:, 2] + np.pi) % (2 * np.pi) - np.pi)
-        upright = np.flatnonzero(angle < 0.2)
-        summary['episode']['first_upright_s'] = float(run.state_time[upright[0]] -
-                                                      run.state_time[0]) if len(upright) \
-            else None
+    summary['episode']['lines'] = metric_lines(task, episode)
     return summary
+
+
+def metric_lines(task, metrics):
+    """The task's own summary lines (Task.summary) for the metrics it reported."""
+    lines = []
+    for key, template in task.summary:
+        value = _float(metrics.get(key))
+        if math.isfinite(value):
+            lines.append(template.format(value))
+    return lines
 
 
 def format_summary(summary, title='Run summary'):
@@ -229,13 +222,11 @@ def format_summary(summary, title='Run summary'):
                           summary['commands'])
     lines = [title, '-' * len(title)]
     verdict = 'SUCCESS' if ep['success'] else 'FAILED'
-    what = 'mean |pole angle from upright| over the final 2 s' if summary['task'] == 'cartpole' \
-        else 'mean |cross-track error|'
+    what = get_task(summary['task']).tracking_error or 'as the task defines it'
     lines.append(f'episode        {verdict} after {ep["episode_time_s"]:.1f} s of sim time')
     lines.append(f'tracking error {ep["tracking_error"]:.4g} ({what}); '
                  f'max {ep["max_tracking_error"]:.4g}')
-    if ep.get('first_upright_s') is not None:
-        lines.append(f'swing-up       upright (< 0.2 rad) after {ep["first_upright_s"]:.2f} s')
+    lines += ep.get('lines', [])
     if loop.get('windows'):
         step = (f'step time p50 {loop.get("step_time_p50_us", math.nan):.0f} us, p99 '
                 f'{loop.get("step_time_p99_us", math.nan):.0f} us')

@@ -1,23 +1,26 @@
-"""A PNG of a run's states and commands (matplotlib, Agg: no display needed)."""
+"""A PNG of a run's signals and commands (matplotlib, Agg: no display needed), laid out by the
+task's Plot: one panel per group of signals, one per action, and the trajectory in the plane
+(with the path and the distance to it) when the task names one."""
 from __future__ import annotations
 
 import numpy as np
 
-from liquid_control.tasks.spec import get_task
+from liquid_control.tasks import get_task
 
 
-def _wrap(angle):
-    """Wrapped to [-pi, pi), with NaN where it jumps so the line breaks instead of
+def _wrap(times, angle):
+    """Angles wrapped to [-pi, pi), with a NaN where they jump so the line breaks instead of
     crossing the plot."""
     wrapped = (np.asarray(angle, dtype=np.float64) + np.pi) % (2 * np.pi) - np.pi
-    jumps = np.flatnonzero(np.abs(np.diff(wrapped)) > np.pi)
-    return np.insert(wrapped, jumps + 1, np.nan), jumps + 1
+    jumps = np.flatnonzero(np.abs(np.diff(wrapped)) > np.pi) + 1
+    return np.insert(times, jumps, times[np.minimum(jumps, len(times) - 1)]), \
+        np.insert(wrapped, jumps, np.nan)
 
 
-def _relative(run):
-    """Time axis relative to the first sensor message, s."""
-    t0 = run.state_time[0] if len(run.state_time) else 0.0
-    return run.state_time - t0, run.command_time - t0
+def _series(run, name, t0, wrap=False):
+    times, values = run.signals.get(name, (np.zeros(0), np.zeros(0)))
+    times = np.asarray(times) - t0
+    return _wrap(times, values) if wrap and len(values) else (times, np.asarray(values))
 
 
 def plot_run(run, path, title=''):
@@ -26,55 +29,43 @@ def plot_run(run, path, title=''):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    spec = get_task(run.task)
-    ts, tc = _relative(run)
-    low, high = spec.action_low, spec.action_high
-    if run.task == 'cartpole':
-        fig, axes = plt.subplots(4, 1, figsize=(10, 10), sharex=True)
-        s = run.state
-        axes[0].plot(ts, s[:, 0], label='cart position (m)')
-        axes[0].plot(ts, s[:, 1], label='cart velocity (m/s)', alpha=0.7)
-        axes[0].axhline(2.4, color='grey', ls=':', lw=1)
-        axes[0].axhline(-2.4, color='grey', ls=':', lw=1, label='rail ends')
-        angle, breaks = _wrap(s[:, 2])
-        axes[1].plot(np.insert(ts, breaks, ts[np.minimum(breaks, len(ts) - 1)]), angle,
-                     label='pole angle, 0 = upright (rad)')
-        axes[1].axhspan(-0.2, 0.2, color='green', alpha=0.1, label='upright (|angle| < 0.2)')
-        axes[1].set_ylim(-np.pi - 0.2, np.pi + 0.2)
-        axes[2].plot(ts, s[:, 3], label='pole angular velocity (rad/s)', color='tab:purple')
-        axes[3].step(tc, run.command[:, 0], where='post', label='effort command (N)',
-                     color='tab:red')
-        axes[3].axhline(low[0], color='grey', ls='--', lw=1)
-        axes[3].axhline(high[0], color='grey', ls='--', lw=1, label='limits')
-    else:
-        fig = plt.figure(figsize=(12, 9))
-        grid = fig.add_gridspec(3, 2)
+    task = get_task(run.task)
+    spec = task.plot
+    t0 = run.start_time if np.isfinite(run.start_time) else 0.0
+    labels = spec.action_labels or task.action_names
+    trajectory = spec.trajectory and all(name in run.signals for name in spec.trajectory)
+    extra = 1 if trajectory and run.path is not None and len(run.path) > 1 else 0
+    n_panels = len(spec.panels) + extra + task.n_act
+    if trajectory:
+        fig = plt.figure(figsize=(12, max(6, 3 * n_panels)))
+        grid = fig.add_gridspec(n_panels, 2)
         ax_xy = fig.add_subplot(grid[:, 0])
-        axes = [fig.add_subplot(grid[i, 1]) for i in range(3)]
-        s = run.state
-        if run.path is not None and len(run.path):
-            ax_xy.plot(run.path[:, 0], run.path[:, 1], 'k--', lw=1, label='path (/plan)')
-            ax_xy.plot(*run.path[-1], 'k*', ms=12, label='goal')
-        ax_xy.plot(s[:, 0], s[:, 1], color='tab:blue', label='robot (/odom)')
-        if len(s):
-            ax_xy.plot(s[0, 0], s[0, 1], 'o', color='tab:blue')
-        ax_xy.set_aspect('equal', adjustable='datalim')
-        ax_xy.set_xlabel('x (m)')
-        ax_xy.set_ylabel('y (m)')
-        ax_xy.legend(loc='best', fontsize=8)
-        ax_xy.grid(alpha=0.3)
-        if run.path is not None and len(run.path) > 1 and len(s):
-            axes[0].plot(ts, cross_track(run.path, s[:, :2]), label='cross-track error (m)')
-        axes[0].plot(ts, s[:, 3], label='linear velocity (m/s)', alpha=0.7)
-        axes[0].plot(ts, s[:, 4], label='angular velocity (rad/s)', alpha=0.7)
-        axes[1].step(tc, run.command[:, 0], where='post', label='cmd_vel linear.x (m/s)',
-                     color='tab:red')
-        axes[1].axhline(low[0], color='grey', ls='--', lw=1)
-        axes[1].axhline(high[0], color='grey', ls='--', lw=1, label='limits')
-        axes[2].step(tc, run.command[:, 1], where='post', label='cmd_vel angular.z (rad/s)',
-                     color='tab:orange')
-        axes[2].axhline(low[1], color='grey', ls='--', lw=1)
-        axes[2].axhline(high[1], color='grey', ls='--', lw=1, label='limits')
+        axes = [fig.add_subplot(grid[i, 1]) for i in range(n_panels)]
+        _trajectory(ax_xy, run, spec.trajectory)
+    else:
+        fig, axes = plt.subplots(n_panels, 1, figsize=(10, 2.5 * n_panels), sharex=True)
+        axes = list(np.atleast_1d(axes))
+    for ax, panel in zip(axes, spec.panels):
+        for name, label in panel:
+            times, values = _series(run, name, t0, name in spec.wrap)
+            ax.plot(times, values, label=label)
+            if name in spec.bands:
+                low, high, band = spec.bands[name]
+                ax.axhspan(low, high, color='green', alpha=0.1, label=band)
+            for value, text in spec.lines.get(name, ()):
+                ax.axhline(value, color='grey', ls=':', lw=1, label=text or None)
+            if name in spec.wrap:
+                ax.set_ylim(-np.pi - 0.2, np.pi + 0.2)
+    if extra:
+        ax = axes[len(spec.panels)]
+        xs, ys = (run.signals[name] for name in spec.trajectory)
+        ax.plot(xs[0] - t0, distance_to_path(run.path, np.stack([xs[1], ys[1]], axis=1)),
+                label='distance to the path (m)')
+    tc = run.command_time - t0
+    for i, ax in enumerate(axes[len(spec.panels) + extra:]):
+        ax.step(tc, run.command[:, i], where='post', label=labels[i], color='tab:red')
+        ax.axhline(task.action_low[i], color='grey', ls='--', lw=1)
+        ax.axhline(task.action_high[i], color='grey', ls='--', lw=1, label='limits')
     for ax in axes:
         ax.grid(alpha=0.3)
         ax.legend(loc='upper right', fontsize=8)
@@ -86,7 +77,22 @@ def plot_run(run, path, title=''):
     return path
 
 
-def cross_track(path_xy, xy):
+def _trajectory(ax, run, names):
+    (_, x), (_, y) = (run.signals[name] for name in names)
+    if run.path is not None and len(run.path):
+        ax.plot(run.path[:, 0], run.path[:, 1], 'k--', lw=1, label='path')
+        ax.plot(*run.path[-1], 'k*', ms=12, label='goal')
+    ax.plot(x, y, color='tab:blue', label='robot')
+    if len(x):
+        ax.plot(x[0], y[0], 'o', color='tab:blue')
+    ax.set_aspect('equal', adjustable='datalim')
+    ax.set_xlabel('x (m)')
+    ax.set_ylabel('y (m)')
+    ax.legend(loc='best', fontsize=8)
+    ax.grid(alpha=0.3)
+
+
+def distance_to_path(path_xy, xy):
     """Unsigned distance of each point in xy to the polyline path_xy."""
     path_xy = np.asarray(path_xy, dtype=np.float64)
     a, b = path_xy[:-1], path_xy[1:]

@@ -6,18 +6,13 @@ what arrived on the wire, stamped with its receive time on the system clock (the
 """
 from __future__ import annotations
 
-import importlib
 import time
 
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
+from liquid_control.interfaces import message_class
+
 from .bag import qos as bag_qos
-
-
-def message_class(type_name):
-    """'sensor_msgs/msg/JointState' -> the rclpy message class."""
-    package, kind, name = type_name.split('/')
-    return getattr(importlib.import_module(f'{package}.{kind}'), name)
 
 
 def subscription_qos(reliable=True, transient_local=False, depth=100):

@@ -1,6 +1,8 @@
 """Where models are found: `model` is a file path, or a name such as `cartpole_cfc` looked up
-in the model directories (share/liquid_control/models of the ROS install, then the source
-tree's models/, after any listed in LIQUID_CONTROL_MODEL_PATH).
+in the model directories: any listed in LIQUID_CONTROL_MODEL_PATH, share/liquid_control/models
+of the ROS install, the source tree's models/, then the folders installed packages register
+under the entry point group `liquid_control.models` (a task package ships its models so:
+`pendulum = "pendulum_task:MODELS"`, a path).
 
 A name is only ever looked up in those configured directories: never in the working
 directory, and a name cannot climb out of a directory (it is a plain file stem). Anything
@@ -10,11 +12,14 @@ from __future__ import annotations
 
 import os
 import re
+from importlib.metadata import entry_points
 from pathlib import Path
+
+from liquid_control.share import SOURCE_TREE, installed_share_dir
 
 from .contract import ModelContractError
 
-PACKAGE = 'liquid_control'
+MODELS_GROUP = 'liquid_control.models'
 MODEL_SUFFIX = '.onnx'
 ENV_MODEL_PATH = 'LIQUID_CONTROL_MODEL_PATH'
 MODEL_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
@@ -22,19 +27,25 @@ MODEL_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]*$')
 
 def source_models_dir():
     """models/ of the source checkout this module was imported from (may not exist)."""
-    return Path(__file__).resolve().parents[2] / 'models'
+    return SOURCE_TREE / 'models'
 
 
 def installed_models_dir():
     """share/liquid_control/models of the ament install, or None when not installed."""
-    try:
-        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
-    except ImportError:
-        return None
-    try:
-        return Path(get_package_share_directory(PACKAGE)) / 'models'
-    except (PackageNotFoundError, ValueError, LookupError, OSError):  # OSError: no AMENT_PREFIX_PATH
-        return None
+    share = installed_share_dir()
+    return share / 'models' if share is not None else None
+
+
+def registered_model_dirs():
+    """The model folders of installed packages (entry point group liquid_control.models).
+    A registration that does not load is left out: `liquid-control tasks` reports it."""
+    dirs = []
+    for ep in entry_points(group=MODELS_GROUP):
+        try:
+            dirs.append(Path(ep.load()))
+        except Exception:   # a broken package must not stop the lookup of other models
+            continue
+    return dirs
 
 
 def model_dirs():
@@ -44,6 +55,7 @@ def model_dirs():
             if p and os.path.isabs(os.path.expanduser(p))]
     dirs = [d.expanduser() for d in dirs]
     dirs += [d for d in (installed_models_dir(), source_models_dir()) if d is not None]
+    dirs += registered_model_dirs()
     seen, result = set(), []
     for d in dirs:
         key = d.resolve()

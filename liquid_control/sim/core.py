@@ -1,15 +1,19 @@
 """The simulator behind `sim_node`, without ROS: physics, held commands, sensor faults.
 
-`SimCore` owns one MuJoCo task (liquid_control.sim) and a simulated clock in integer
-nanoseconds that never runs backwards (an episode reset starts a new episode at the current
-clock). It is single-threaded: the node's loop thread calls it.
+`SimCore` simulates one registered task (its environment, and the outputs and command of its
+SimIO), or any MJCF file without a task (sim.robot.RobotEnv: /joint_states for every joint,
+effort commands for the actuators). It keeps a simulated clock in integer nanoseconds that
+never runs backwards (an episode reset starts a new episode at the current clock). It is
+single-threaded: the node's loop thread calls it.
 
-  - commands: `command(values)` validates (length, finite), clips to the task's limits and
-    holds the command until the next one; after `command_timeout_s` of sim time without one
-    the command falls back to zero, as ros2_control / Gazebo setups with a command timeout do.
-  - sensors: `sample()` measures the state at the current clock, adds Gaussian noise, delays
-    it by `sensor_latency_s` and drops it with `drop_probability`; it returns the messages
-    due for publishing now (plain data: JointSample, OdomSample, PathSample).
+  - commands: `command(values)` validates (length, finite), clips to the limits and holds
+    the command until the next one; after `command_timeout_s` of sim time without one the
+    command falls back to zero, as ros2_control / Gazebo setups with a command timeout do.
+  - outputs: `sample()` measures the state at the current clock through each output; a
+    measurement gets Gaussian noise, is delayed by `sensor_latency_s` and dropped with
+    `drop_probability`; an output with a period (a path) is published at each episode start
+    and then every period, never delayed or dropped. It returns the (output, sample) pairs
+    due for publishing now (plain data, see ros_io).
   - time: `advance_to(clock_ns)` integrates whole physics steps up to that clock. With
     `wait_for_controller` the physics stays paused (the clock still runs, so a controller on
     sim time can tick) until the first valid command starts the episode.
@@ -22,51 +26,44 @@ from __future__ import annotations
 import math
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from liquid_control.tasks.spec import get_task
+from liquid_control.tasks import get_task, task_names
 
-from .topics import CARTPOLE_JOINTS, DIFFDRIVE_WHEEL_JOINTS
+from .ros_io import CommandRejected, SimIO
 
 NS = 1_000_000_000
 
 
-def env_class(task):
-    """The MuJoCo task class (imported here: mujoco is needed only when simulating)."""
-    if task == 'cartpole':
-        from .cartpole import CartPoleEnv
-        return CartPoleEnv
-    if task == 'diffdrive':
-        from .diffdrive import DiffDriveEnv
-        return DiffDriveEnv
-    get_task(task)   # raises the standard unknown-task error
-    raise ValueError(f'no simulator for task {task!r}')
-
-
-def physics_defaults(task):
-    """Names and default values of the physics changes the task's simulator accepts."""
-    return dict(env_class(task).physics_defaults)
-
-
 @dataclass
 class SimConfig:
-    task: str = 'cartpole'
+    task: str = ''                         # a registered task, or
+    model_file: str = ''                   # an MJCF file simulated without a task
     seed: int = 0
     publish_rate_hz: float = 50.0          # sensors and /clock, per second of sim time
     command_timeout_s: float = 0.5         # sim time; <= 0 holds the last command forever
     position_noise_std: float = 0.0        # m or rad: joint positions, odometry x, y, yaw
     velocity_noise_std: float = 0.0        # m/s or rad/s: joint velocities, odometry twist
     sensor_latency_s: float = 0.0          # sim time between measuring and publishing
-    drop_probability: float = 0.0          # of each sensor message (never the path)
+    drop_probability: float = 0.0          # of each measurement (never a periodic output)
     physics: dict = field(default_factory=dict)   # e.g. {'pole_mass_scale': 1.5}
     wait_for_controller: bool = True       # physics paused until the first valid command
     run_duration_s: float = 0.0            # of episode sim time; 0 = run until stopped
     end_on_done: bool = False              # finish when the task says the episode is over
-    plan_period_s: float = 1.0             # diff-drive: republish /plan this often
+    output_periods: dict = field(default_factory=dict)   # e.g. {'plan_period_s': 1.0}
 
     def validate(self):
-        get_task(self.task)
+        if bool(self.task) == bool(self.model_file):
+            what = 'both' if self.task else 'neither'
+            raise ValueError(f'{what} of task and model_file given: simulate a task (task:=NAME;'
+                             f' installed: {", ".join(task_names()) or "none"}) or an MJCF '
+                             'file without one (model_file:=PATH)')
+        if self.task:
+            get_task(self.task)
+        elif self.physics:
+            raise ValueError('physics changes need a task (an MJCF file has none)')
         checks = [
             (self.publish_rate_hz > 0 and math.isfinite(self.publish_rate_hz),
              'publish_rate_hz must be > 0'),
@@ -76,70 +73,78 @@ class SimConfig:
             (0.0 <= self.sensor_latency_s < 10.0, 'sensor_latency_s must be in [0, 10)'),
             (0.0 <= self.drop_probability < 1.0, 'drop_probability must be in [0, 1)'),
             (self.run_duration_s >= 0, 'run_duration_s must be >= 0'),
-            (self.plan_period_s > 0, 'plan_period_s must be > 0'),
-        ]
+        ] + [(value > 0, f'{name} must be > 0') for name, value in self.output_periods.items()]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
         return self
 
 
-@dataclass
-class JointSample:
-    stamp_ns: int
-    names: tuple
-    position: list
-    velocity: list
-    effort: list
+def simulated(config, physics=None):
+    """(environment, SimIO, name, physics defaults) of what `config` simulates."""
+    if config.task:
+        task = get_task(config.task)
+        return task.make_env(physics), task.sim_io, task.name, task.physics_defaults
+    from .robot import RobotEnv
+    return RobotEnv(config.model_file), SimIO(), Path(config.model_file).stem, {}
 
 
-@dataclass
-class OdomSample:
-    stamp_ns: int
-    x: float
-    y: float
-    yaw: float
-    v: float
-    omega: float
-    position_variance: float
-    velocity_variance: float
+class Noise:
+    """Gaussian sensor noise with the simulator's current settings (live parameters)."""
 
+    def __init__(self, config, rng):
+        self._config = config
+        self._rng = rng
 
-@dataclass
-class PathSample:
-    stamp_ns: int
-    xy: np.ndarray      # (N, 2), odom frame
+    @property
+    def position_std(self):
+        return self._config.position_noise_std
 
+    @property
+    def velocity_std(self):
+        return self._config.velocity_noise_std
 
-class CommandRejected(ValueError):
-    """A command that is never applied; the text says why."""
+    def _add(self, values, std):
+        values = np.asarray(values, dtype=np.float64)
+        if std > 0:
+            values = values + self._rng.normal(0.0, std, values.shape)
+        return values
+
+    def position(self, values):
+        return self._add(values, self.position_std)
+
+    def velocity(self, values):
+        return self._add(values, self.velocity_std)
 
 
 class SimCore:
     def __init__(self, config):
         self.config = config.validate()
-        self.spec = get_task(config.task)
-        self.env = env_class(config.task)(physics=dict(config.physics))
+        self.env, self.io, self.name, self.physics_defaults = simulated(
+            config, dict(config.physics))
         self.physics_dt_ns = int(round(self.env.physics_dt * NS))
         self.period_ns = int(round(NS / config.publish_rate_hz))
-        self.low = np.asarray(self.spec.action_low, dtype=np.float64)
-        self.high = np.asarray(self.spec.action_high, dtype=np.float64)
-        self.zero = np.clip(np.zeros(self.spec.n_act), self.low, self.high)
+        self.action_names = tuple(self.env.action_names)
+        self.low = np.asarray(self.env.action_low, dtype=np.float64)
+        self.high = np.asarray(self.env.action_high, dtype=np.float64)
+        self.zero = np.clip(np.zeros(len(self.action_names)), self.low, self.high)
         self._episode_rng = np.random.default_rng([int(config.seed), 0])
-        self._noise_rng = np.random.default_rng([int(config.seed), 1])
+        self._noise = Noise(config, np.random.default_rng([int(config.seed), 1]))
         self._drop_rng = np.random.default_rng([int(config.seed), 2])
+        self._measured = [o for o in self.io.outputs if o.period is None]
+        self._periodic = [o for o in self.io.outputs if o.period is not None]
         self.clock_ns = 0
         self.counts = Counter()
         self.episode = -1
         self.last_rejection = ''
-        self._pending = deque()          # (release clock ns, sample) awaiting latency
+        self._pending = deque()          # (release clock ns, output, sample) awaiting latency
         self.reset()
 
     # -- episodes ---------------------------------------------------------------------------
     def rebuild(self, physics):
         """Replace the simulated model with one under new physics changes (call reset next).
         Raises ValueError for unknown names or non-positive scales; the old model stays."""
-        env = env_class(self.config.task)(physics=dict(physics))
+        env, *_ = simulated(self.config, dict(physics))
         self.env = env
         self.config.physics = dict(physics)
         self.physics_dt_ns = int(round(env.physics_dt * NS))
@@ -159,8 +164,7 @@ class SimCore:
         self.command_ns = None           # clock when the held command arrived
         self.timed_out = False
         self._pending.clear()
-        self._next_plan_ns = self.clock_ns
-        self.path_changed = True
+        self._next_due_ns = {output: self.clock_ns for output in self._periodic}
 
     @property
     def episode_time(self):
@@ -174,9 +178,10 @@ class SimCore:
         Returns (vector, clipped) where clipped says whether a limit was applied.
         """
         values = np.asarray(values, dtype=np.float64).reshape(-1)
-        if values.shape != (self.spec.n_act,):
-            raise CommandRejected(f'{self.spec.name} takes {self.spec.n_act} command value(s) '
-                                  f'({", ".join(self.spec.action_names)}); got {values.size}')
+        n = len(self.action_names)
+        if values.shape != (n,):
+            raise CommandRejected(f'{self.name} takes {n} command value(s) '
+                                  f'({", ".join(self.action_names)}); got {values.size}')
         if not np.all(np.isfinite(values)):
             raise CommandRejected(f'non-finite command {values.tolist()}')
         clipped = np.clip(values, self.low, self.high)
@@ -254,65 +259,31 @@ class SimCore:
                 self.clock_ns = clock_ns
                 break
 
-    # -- sensors ----------------------------------------------------------------------------
-    def _noise(self, values, std):
-        values = np.asarray(values, dtype=np.float64)
-        if std > 0:
-            values = values + self._noise_rng.normal(0.0, std, values.shape)
-        return values
-
-    def _measure(self):
-        """Noisy measurements of the current state, stamped with the current clock."""
-        cfg, env, stamp = self.config, self.env, self.clock_ns
-        if self.spec.name == 'cartpole':
-            effort = self.applied_command()
-            return [JointSample(
-                stamp, CARTPOLE_JOINTS,
-                self._noise(env.joint_positions(), cfg.position_noise_std).tolist(),
-                self._noise(env.joint_velocities(), cfg.velocity_noise_std).tolist(),
-                [float(effort[0]), 0.0])]
-        x, y, yaw = (float(v) for v in env.pose())
-        v, omega = (float(v) for v in env.twist())
-        px, py, pyaw = self._noise([x, y, yaw], cfg.position_noise_std)
-        pv, pomega = self._noise([v, omega], cfg.velocity_noise_std)
-        yaw = float(math.remainder(pyaw, 2 * math.pi))
-        samples = [OdomSample(stamp, float(px), float(py), yaw, float(pv), float(pomega),
-                              cfg.position_noise_std ** 2, cfg.velocity_noise_std ** 2)]
-        wheels = self.wheel_states()
-        if wheels is not None:
-            positions, velocities = wheels
-            samples.append(JointSample(
-                stamp, DIFFDRIVE_WHEEL_JOINTS,
-                self._noise(positions, cfg.position_noise_std).tolist(),
-                self._noise(velocities, cfg.velocity_noise_std).tolist(), [0.0, 0.0]))
-        return samples
-
-    def wheel_states(self):
-        """(positions, velocities) of the left and right wheel joints, if the task has them."""
-        env = self.env
-        if hasattr(env, 'wheel_positions') and hasattr(env, 'wheel_velocities'):
-            return list(env.wheel_positions()), list(env.wheel_velocities())
-        return None
-
+    # -- outputs ----------------------------------------------------------------------------
     def sample(self):
-        """Sensor messages to publish at the current clock (after latency and drops), plus
-        the path when it is due. The path is neither delayed nor dropped."""
-        for s in self._measure():
-            self._pending.append((self.clock_ns + int(self.config.sensor_latency_s * NS), s))
+        """(output, sample) pairs to publish at the current clock: measurements after
+        latency and drops, and each periodic output when it is due."""
+        latency_ns = int(self.config.sensor_latency_s * NS)
+        for output in self._measured:
+            self._pending.append((self.clock_ns + latency_ns, output,
+                                  output.sample(self.env, self._noise, self.clock_ns)))
         out = []
         while self._pending and self._pending[0][0] <= self.clock_ns:
-            _, s = self._pending.popleft()
+            _, output, sample = self._pending.popleft()
             if self.config.drop_probability > 0 and \
                     self._drop_rng.random() < self.config.drop_probability:
                 self.counts['sensor_messages_dropped'] += 1
                 continue
             self.counts['sensor_messages_published'] += 1
-            out.append(s)
-        if self.spec.name == 'diffdrive' and (self.path_changed or
-                                              self.clock_ns >= self._next_plan_ns):
-            out.append(PathSample(self.clock_ns, np.asarray(self.env.path(), dtype=np.float64)))
-            self.path_changed = False
-            self._next_plan_ns = self.clock_ns + int(self.config.plan_period_s * NS)
+            out.append((output, sample))
+        for output in self._periodic:
+            if self.clock_ns >= self._next_due_ns[output]:
+                sample = output.sample(self.env, self._noise, self.clock_ns)
+                sample.key = self.episode          # one path (message) per episode
+                out.append((output, sample))
+                period = self.config.output_periods.get(output.period.name,
+                                                        output.period.default)
+                self._next_due_ns[output] = self.clock_ns + int(period * NS)
         return out
 
     # -- status -----------------------------------------------------------------------------
@@ -323,7 +294,7 @@ class SimCore:
     def status(self):
         """Plain values for diagnostics."""
         return {
-            'task': self.spec.name,
+            'task': self.name,
             'episode': self.episode,
             'running': self.running,
             'finished': self.finished,

@@ -1,24 +1,18 @@
-"""The interface every simulated task implements, and the MuJoCo plumbing they share.
+"""The environment a task implements on its robot, for episodes in simulation.
 
-Training, evaluation, the sim node and tests drive a task only through these names:
-    spec, physics_dt, time, time_limit, obs_scale
+Training, evaluation, the sim node and tests drive a task's environment only through:
+    task, physics_dt, time, time_limit, obs_scale, action_names, action_low, action_high
     reset(rng), observe(), apply(action), advance(duration), done(), metrics(), reward()
-A task is built from an MJCF file in sim/assets; `physics` scales named parameters of it
-(e.g. {'pole_mass_scale': 1.3}) for robustness studies.
+A subclass implements `reset` (a seeded start state), `observe` (the task's obs_names from
+the MuJoCo state), `metrics` (at least success, tracking_error, max_tracking_error) and,
+where they differ from the defaults, `_set_control` (default: the actions are the actuators'
+controls in MJCF order), `done`, `reward` and `_build` (apply self.physics to the MjSpec).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-import mujoco
 import numpy as np
 
-ASSETS = Path(__file__).parent / 'assets'
-
-
-def load_mjcf(name):
-    """The editable MjSpec of sim/assets/<name>.xml."""
-    return mujoco.MjSpec.from_file(str(ASSETS / f'{name}.xml'))
+from .robot import MujocoRobot
 
 
 def physics_scales(physics, defaults):
@@ -26,75 +20,65 @@ def physics_scales(physics, defaults):
     merged = dict(defaults)
     for key, value in (physics or {}).items():
         if key not in defaults:
-            raise ValueError(f'unknown physics change {key!r}; known: {", ".join(defaults)}')
+            known = ', '.join(defaults) or 'none'
+            raise ValueError(f'unknown physics change {key!r}; known: {known}')
         if not np.isfinite(value) or value <= 0:
             raise ValueError(f'physics change {key}={value!r} must be a positive number')
         merged[key] = float(value)
     return merged
 
 
-class MujocoEnv:
-    """Base of the tasks: a compiled model, clipped held actions, whole-step advancing.
+class TaskEnv(MujocoRobot):
+    """A task's robot with its episodes (see the module docstring). `task` is the Task the
+    environment is made for (Task.make_env passes it; a subclass may name a default)."""
 
-    Subclasses set `spec`, `asset`, `physics_defaults`, `time_limit`, `obs_scale` and
-    implement `_build(mjspec)`, `_set_control(action)`, `reset`, `observe`, `done`,
-    `metrics`, `reward`; they may override `_integrate` and `_after_advance`.
-    """
+    task = None
 
-    spec = None
-    asset = None
-    physics_defaults = {}
-    time_limit = None
-    obs_scale = None
-
-    def __init__(self, physics=None):
-        self.physics = physics_scales(physics, self.physics_defaults)
-        mjspec = load_mjcf(self.asset)
-        self._build(mjspec)
-        self.model = mjspec.compile()
-        self.data = mujoco.MjData(self.model)
-        self.physics_dt = float(self.model.opt.timestep)
-        self.action_low = np.array(self.spec.action_low, dtype=np.float64)
-        self.action_high = np.array(self.spec.action_high, dtype=np.float64)
-        self.action = np.zeros(self.spec.n_act)
-        self.last_dt = 0.0
+    def __init__(self, physics=None, task=None):
+        self.task = task or type(self).task
+        if self.task is None:
+            raise TypeError(f'{type(self).__name__} needs the Task it simulates')
+        self.physics = physics_scales(physics, self.task.physics_defaults)
+        super().__init__(self.task.mjcf, edit=self._build)
+        self.action_names = self.task.action_names
+        self.action_low = np.array(self.task.action_low, dtype=np.float64)
+        self.action_high = np.array(self.task.action_high, dtype=np.float64)
+        self.obs_scale = np.array(self.task.obs_scale, dtype=np.float64)
+        self.action = np.zeros(self.task.n_act)
+        self.time_limit = self.task.episode_seconds
 
     def _build(self, mjspec):
         """Apply self.physics to the MJCF before compiling."""
 
-    @property
-    def time(self):
-        return float(self.data.time)
-
     def safe_action(self):
         """The command sent before any policy output: zero, clipped into the limits."""
-        return np.clip(np.zeros(self.spec.n_act), self.action_low, self.action_high)
+        return np.clip(np.zeros(self.task.n_act), self.action_low, self.action_high)
 
     def apply(self, action):
-        """Clip the action to the spec's limits and hold it until the next apply."""
+        """Clip the action to the task's limits and hold it until the next apply."""
         action = np.asarray(action, dtype=np.float64).reshape(-1)
-        if action.shape != (self.spec.n_act,):
-            raise ValueError(f'{self.spec.name} takes {self.spec.n_act} action values '
-                             f'{self.spec.action_names}; got {action.shape[0]}')
+        if action.shape != (self.task.n_act,):
+            raise ValueError(f'{self.task.name} takes {self.task.n_act} action values '
+                             f'{self.task.action_names}; got {action.shape[0]}')
         if not np.all(np.isfinite(action)):
             raise ValueError(f'non-finite action {action.tolist()}')
         self.action = np.clip(action, self.action_low, self.action_high)
         self._set_control(self.action)
 
-    def advance(self, duration):
-        """Integrate round(duration / physics_dt) steps (at least one); return the time
-        actually advanced."""
-        n_steps = max(int(round(duration / self.physics_dt)), 1)
-        self._integrate(n_steps)
-        self.last_dt = n_steps * self.physics_dt
-        self._after_advance(self.last_dt)
-        return self.last_dt
-
-    def _integrate(self, n_steps):
-        mujoco.mj_step(self.model, self.data, nstep=n_steps)
-
-    def _after_advance(self, dt):
-        """Update running metrics after each advance."""
-
     def _set_control(self, action):
+        self.data.ctrl[:] = action
+
+    def reset(self, rng):
         raise NotImplementedError
+
+    def observe(self):
+        raise NotImplementedError
+
+    def done(self):
+        return False
+
+    def metrics(self):
+        raise NotImplementedError
+
+    def reward(self):
+        return 0.0

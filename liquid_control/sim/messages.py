@@ -1,7 +1,6 @@
-"""Conversions between SimCore's plain data and the ROS 2 messages a Gazebo + ros_gz_bridge
-setup exchanges: rosgraph_msgs/Clock, sensor_msgs/JointState, nav_msgs/Odometry (odom ->
-base_link), nav_msgs/Path (odom frame), std_msgs/Float64MultiArray and geometry_msgs/Twist
-commands, diagnostic_msgs/DiagnosticArray."""
+"""The simulator's plain data as the ROS 2 messages a Gazebo + ros_gz_bridge setup publishes:
+rosgraph_msgs/Clock, sensor_msgs/JointState, nav_msgs/Odometry, nav_msgs/Path,
+diagnostic_msgs/DiagnosticArray. Imports the message packages (only sim_node needs this)."""
 from __future__ import annotations
 
 import math
@@ -14,10 +13,10 @@ from nav_msgs.msg import Odometry, Path
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
 
-from .core import NS, CommandRejected
-from .topics import BASE_FRAME, ODOM_FRAME
+from liquid_control.interfaces import SIM_STATUS_NAME
 
-SIM_STATUS_NAME = 'liquid_sim: simulation'
+from .core import NS
+
 SIM_HARDWARE_ID = 'mujoco'
 
 
@@ -47,12 +46,12 @@ def _yaw_quaternion(orientation, yaw):
     orientation.w = math.cos(0.5 * yaw)
 
 
-def odometry_msg(sample):
-    """Planar odometry in the odom frame; twist in the body frame (child_frame_id)."""
+def odometry_msg(sample, frame_id, child_frame_id):
+    """Planar odometry in frame_id; twist in the body frame (child_frame_id)."""
     msg = Odometry()
     msg.header.stamp = to_time(sample.stamp_ns)
-    msg.header.frame_id = ODOM_FRAME
-    msg.child_frame_id = BASE_FRAME
+    msg.header.frame_id = frame_id
+    msg.child_frame_id = child_frame_id
     msg.pose.pose.position.x = float(sample.x)
     msg.pose.pose.position.y = float(sample.y)
     _yaw_quaternion(msg.pose.pose.orientation, float(sample.yaw))
@@ -67,11 +66,11 @@ def odometry_msg(sample):
     return msg
 
 
-def path_msg(sample):
-    """nav_msgs/Path in the odom frame, each pose facing along the path."""
+def path_msg(sample, frame_id):
+    """nav_msgs/Path in frame_id, each pose facing along the path."""
     msg = Path()
     msg.header.stamp = to_time(sample.stamp_ns)
-    msg.header.frame_id = ODOM_FRAME
+    msg.header.frame_id = frame_id
     xy = np.asarray(sample.xy, dtype=np.float64)
     heading = np.arctan2(*np.diff(xy, axis=0).T[::-1]) if len(xy) > 1 else np.zeros(0)
     heading = np.concatenate((heading, heading[-1:])) if len(heading) else np.zeros(len(xy))
@@ -83,21 +82,6 @@ def path_msg(sample):
         _yaw_quaternion(pose.pose.orientation, float(yaw))
         msg.poses.append(pose)
     return msg
-
-
-def effort_command(msg):
-    """std_msgs/Float64MultiArray -> command vector (length checked by SimCore)."""
-    return np.asarray(msg.data, dtype=np.float64)
-
-
-def twist_command(msg):
-    """geometry_msgs/Twist -> [linear.x, angular.z]; a non-finite value in any field
-    rejects the message (a diff-drive cannot use the other fields)."""
-    fields = (msg.linear.x, msg.linear.y, msg.linear.z,
-              msg.angular.x, msg.angular.y, msg.angular.z)
-    if not all(math.isfinite(v) for v in fields):
-        raise CommandRejected(f'non-finite value in Twist {list(fields)}')
-    return np.array([msg.linear.x, msg.angular.z], dtype=np.float64)
 
 
 def _value(value):

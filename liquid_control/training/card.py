@@ -14,24 +14,7 @@ def _means(summary):
             f"return {summary['mean_return']:.4g}")
 
 
-def success_rule(task):
-    """What counts as a successful episode, in the simulator's own numbers."""
-    if task == 'cartpole':
-        from liquid_control.sim import cartpole as t
-        return (f'swing up from near hanging and keep the pole within '
-                f'{t.UPRIGHT_TOLERANCE} rad of upright for the final {t.SUCCESS_WINDOW:g} s '
-                f'of the {t.CartPoleEnv.time_limit:g} s episode, the cart never reaching a '
-                f'rail end; tracking error = |pole angle from upright| (rad) over that window')
-    if task == 'diffdrive':
-        from liquid_control.sim import diffdrive as t
-        return (f'reach within {t.GOAL_TOLERANCE} m of the end of a random '
-                f'{t.PATH_LENGTH_RANGE[0]:g}-{t.PATH_LENGTH_RANGE[1]:g} m path within its time '
-                f'limit (length / {t.REFERENCE_SPEED} m/s), never more than '
-                f'{t.MAX_CROSS_TRACK} m from the path; tracking error = cross-track error (m)')
-    return 'as the task defines it'
-
-
-def write_card(path, *, session, report):
+def write_card(path, *, session, report, task):
     m = session.metadata
     r = report
     cpu = (f'{r["train_cpu_seconds"]:.0f} s of CPU' if r.get('train_cpu_seconds')
@@ -62,7 +45,8 @@ def write_card(path, *, session, report):
         f'## Closed-loop evaluation ({r["eval"]["episodes"]} episodes, {horizon}, '
         'same start states for model and expert, nominal rate)',
         '',
-        f'Success: {success_rule(m.task)}.',
+        f'Success: {task.success_rule or "as the task defines it"}; tracking error = '
+        f'{task.tracking_error or "as the task defines it"}.',
         '',
         '| controller | success | tracking error, return |',
         '| --- | --- | --- |',

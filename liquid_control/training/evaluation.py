@@ -34,7 +34,7 @@ class SessionController:
         return action
 
 
-def evaluate_model_and_expert(sim, model_path, episodes, seconds, expert_cache=None):
+def evaluate_model_and_expert(task, model_path, episodes, seconds, expert_cache=None):
     """(model summary, expert summary, model step times in us) on identical episodes.
 
     The expert is deterministic, so its summary for a (task, episodes, horizon) is the same
@@ -42,16 +42,16 @@ def evaluate_model_and_expert(sim, model_path, episodes, seconds, expert_cache=N
     """
     from liquid_control.sim.episode import evaluate
     controller = SessionController(load_controller(model_path))
-    kwargs = dict(duration=seconds, nominal_dt=sim.spec.nominal_dt)
-    model = evaluate(sim.make_env, lambda: controller, episodes, EVAL_SEED, **kwargs)
+    kwargs = dict(duration=seconds, nominal_dt=task.nominal_dt)
+    model = evaluate(task.make_env, lambda: controller, episodes, EVAL_SEED, **kwargs)
     cached = None
     if expert_cache is not None:
-        cached = Path(expert_cache) / (f'expert_{sim.spec.name}_{episodes}ep_{seconds}s_'
+        cached = Path(expert_cache) / (f'expert_{task.name}_{episodes}ep_{seconds}s_'
                                        f'seed{EVAL_SEED}.json')
         if cached.is_file():
             return (model.summary, json.loads(cached.read_text()),
                     np.asarray(controller.step_seconds) * 1e6)
-    expert = evaluate(sim.make_env, sim.make_expert, episodes, EVAL_SEED, **kwargs).summary
+    expert = evaluate(task.make_env, task.make_expert, episodes, EVAL_SEED, **kwargs).summary
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(json.dumps(expert))

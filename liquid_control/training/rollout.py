@@ -41,9 +41,9 @@ def collect(envs, experts, policy, rng, duration, beta=1.0, dt_jitter=0.5, obs_n
     duration: seconds, or None for each episode's own env.time_limit (set by its reset).
     policy: a nets.Policy, or None when beta == 1. obs_noise: per-observation std (or None).
     """
-    spec = envs[0].spec
-    low, high = np.asarray(spec.action_low), np.asarray(spec.action_high)
-    nominal = spec.nominal_dt
+    task = envs[0].task
+    low, high = np.asarray(task.action_low), np.asarray(task.action_high)
+    nominal = task.nominal_dt
     for env, expert in zip(envs, experts):
         env.reset(rng)
         expert.reset()

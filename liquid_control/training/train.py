@@ -2,7 +2,7 @@
 -> ONNX export -> closed-loop evaluation through the runtime -> model card.
 
     from liquid_control.training.train import train
-    train('cartpole', 'cfc', seed=0, out_dir='models')
+    train(task, 'cfc', seed=0, out_dir='models')   # an installed task (name or Task) with an expert
 
 Reproducible by seed: numpy and torch are seeded from it, torch runs deterministic kernels
 (on one CPU thread by default), and every random draw (episode starts, dt jitter, noise, batch
@@ -21,13 +21,13 @@ import torch
 from tqdm.auto import tqdm
 
 from liquid_control.nets import Policy, count_params
+from liquid_control.tasks import get_task
 
 from .bc import Trainer
 from .card import write_card
 from .evaluation import evaluate_model_and_expert
 from .export import export_policy
 from .rollout import collect
-from .sim_tasks import sim_task
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Config:
     dt_jitter: float = 0.5          # control period in nominal * [1 - j, 1 + j]
     obs_noise: float = 0.02         # observation noise std, in units of env.obs_scale
     eval_episodes: int = 100
-    episode_seconds: float | None = None  # None = the task's (per episode for diffdrive)
+    episode_seconds: float | None = None  # None = each episode's own (the env's time_limit)
     threads: int = 1                # more only helps on idle cores (LTC: far slower on busy)
 
 
@@ -55,32 +55,20 @@ class Config:
 # training tick of the LTC's ODE solver costs many times a GRU's (its synapse tensors are
 # [batch, units, units] per solver step): it takes smaller, shorter batches at a higher rate,
 # which learns more per second than a few big ones. The NCP is bound by per-op overhead,
-# so a wider batch is nearly free.
+# so a wider batch is nearly free. A task adds its own changes (Task.training).
 ARCH_CONFIG = {
     'ltc': dict(batch=16, chunk=25, lr=1e-2, lr_final=1e-3, bc_batches=40, dagger_rounds=4,
                 dagger_episodes=16, dagger_batches=15, beta0=0.8),
     'ncp': dict(batch=64),
-    # Diff-drive episodes are longer and the task is smoother: a smaller LTC budget suffices.
-    ('diffdrive', 'ltc'): dict(bc_batches=24, dagger_rounds=3, dagger_batches=12),
-    # The cart-pole swing-up is the hardest for the LTC to imitate: it gets three times the
-    # demonstration steps and the other archs' DAgger rounds, each trained ~2 passes.
-    ('cartpole', 'ltc'): dict(bc_batches=120, dagger_rounds=6, dagger_episodes=32,
-                              dagger_batches=50),
-    ('diffdrive', 'ncp'): dict(bc_batches=24, dagger_rounds=3, dagger_batches=12),
-}
-
-
-# A diff-drive tick costs the simulator ~2 ms (path geometry) against ~0.1 ms for the
-# cart-pole, and its episodes are longer: fewer, narrower rollouts keep it in budget.
-TASK_CONFIG = {
-    'diffdrive': dict(expert_episodes=32, dagger_rounds=4, dagger_episodes=16, lanes=16),
 }
 
 
 def config_for(task, arch, quick=False, **overrides):
-    cfg = dataclasses.replace(Config(), **TASK_CONFIG.get(task, {}))
+    """Config defaults, then the task's changes ('*'), the arch's, the task's for the arch."""
+    task = get_task(task)
+    cfg = dataclasses.replace(Config(), **task.training.get('*', {}))
     cfg = dataclasses.replace(cfg, **ARCH_CONFIG.get(arch, {}))
-    cfg = dataclasses.replace(cfg, **ARCH_CONFIG.get((task, arch), {}))
+    cfg = dataclasses.replace(cfg, **task.training.get(arch, {}))
     if quick:  # seconds: checks the pipeline end to end, learns nothing useful
         cfg = dataclasses.replace(cfg, expert_episodes=2, bc_batches=1, dagger_rounds=1,
                                   dagger_episodes=2, dagger_batches=1, lanes=2, batch=2,
@@ -90,7 +78,6 @@ def config_for(task, arch, quick=False, **overrides):
 
 def load_policy(checkpoint):
     """(Policy, seed) from a checkpoint that train() wrote to its run_dir (for re-export)."""
-    from liquid_control.tasks.spec import get_task
     saved = torch.load(checkpoint, map_location='cpu')
     policy = Policy(get_task(saved['task']), saved['arch'], hidden=saved['hidden'],
                     ode_unfolds=saved.get('ode_unfolds'))
@@ -105,55 +92,56 @@ def seed_everything(seed, threads):
     return np.random.default_rng(seed)
 
 
-def simulate(sim, policy, rng, n, seconds, beta, cfg, obs_noise, desc):
+def simulate(task, policy, rng, n, seconds, beta, cfg, obs_noise, desc):
     """n episodes in groups of cfg.lanes lockstep lanes."""
     episodes = []
     with tqdm(total=n, desc=desc, unit='ep', leave=False) as bar:
         for first in range(0, n, cfg.lanes):
             lanes = min(cfg.lanes, n - first)
-            envs = [sim.make_env() for _ in range(lanes)]
-            experts = [sim.make_expert() for _ in range(lanes)]
+            envs = [task.make_env() for _ in range(lanes)]
+            experts = [task.make_expert() for _ in range(lanes)]
             episodes += collect(envs, experts, policy, rng, seconds, beta=beta,
                                 dt_jitter=cfg.dt_jitter, obs_noise=obs_noise)
             bar.update(lanes)
     return episodes
 
 
-def train(task, arch, seed=0, out_dir='models', quick=False, run_dir=None, sim=None, log=print,
+def train(task, arch, seed=0, out_dir='models', quick=False, run_dir=None, log=print,
           **overrides):
     """Train, export `<out_dir>/<task>_<arch>.onnx`, evaluate it, write its model card.
 
-    Returns the report the card is written from. `run_dir` (optional) receives the torch
-    checkpoint and the report as JSON; `sim` replaces the MuJoCo task (tests use a
-    stand-in); `overrides` set Config fields.
+    `task` is an installed task's name or a Task (it needs an expert). Returns the report the
+    card is written from. `run_dir` (optional) receives the torch checkpoint and the report
+    as JSON; `overrides` set Config fields.
     """
+    task = get_task(task)
+    name = f'{task.name}_{arch}'
     cfg = config_for(task, arch, quick, **overrides)
     rng = seed_everything(seed, cfg.threads)
-    sim = sim or sim_task(task)
-    seconds = cfg.episode_seconds or sim.episode_seconds
+    seconds = cfg.episode_seconds
     started, cpu_started = time.perf_counter(), time.process_time()
 
     # 1. Expert demonstrations, with the same irregular control period the learner will see.
-    data = simulate(sim, None, rng, cfg.expert_episodes, seconds, 1.0, cfg, None, 'expert')
+    data = simulate(task, None, rng, cfg.expert_episodes, seconds, 1.0, cfg, None, 'expert')
     all_obs = np.concatenate([e.obs for e in data])
 
     # 2. The policy; observation statistics come from the demonstrations.
-    policy = Policy(sim.spec, arch, hidden=cfg.hidden)
+    policy = Policy(task, arch, hidden=cfg.hidden)
     policy.fit_normaliser(all_obs)
-    obs_noise = (cfg.obs_noise * np.asarray(sim.make_env().obs_scale)).astype(np.float32)
+    obs_noise = (cfg.obs_noise * np.asarray(task.obs_scale)).astype(np.float32)
     trainer = Trainer(policy, lr=cfg.lr, chunk=cfg.chunk, batch=cfg.batch, obs_noise=obs_noise)
-    log(f'{task}_{arch}: {count_params(policy)} parameters, '
+    log(f'{name}: {count_params(policy)} parameters, '
         f'{len(data)} demonstrations ({len(all_obs)} ticks)')
 
     # 3. Behaviour cloning.
-    loss = trainer.fit(data, cfg.bc_batches, rng, desc=f'{task}_{arch} BC')
+    loss = trainer.fit(data, cfg.bc_batches, rng, desc=f'{name} BC')
     log(f'  BC: loss {loss:.4f} after {trainer.steps} steps')
 
     # 4. DAgger: the learner (mixed with the expert, less each round) drives; the expert
     # labels the states the learner reaches; train on everything gathered so far.
     for rnd in range(cfg.dagger_rounds):
         beta = cfg.beta0 * 0.5 ** rnd if rnd < cfg.dagger_rounds - 1 else 0.0
-        new = simulate(sim, policy, rng, cfg.dagger_episodes, seconds, beta, cfg, obs_noise,
+        new = simulate(task, policy, rng, cfg.dagger_episodes, seconds, beta, cfg, obs_noise,
                        f'DAgger {rnd + 1}')
         data += new
         fraction = (rnd + 1) / cfg.dagger_rounds
@@ -167,7 +155,7 @@ def train(task, arch, seed=0, out_dir='models', quick=False, run_dir=None, sim=N
 
     # 5. Export under the model contract, evaluate the file through the runtime, document it.
     report = {
-        'task': task, 'arch': arch, 'seed': seed, 'cell': type(policy.cell).__name__,
+        'task': task.name, 'arch': arch, 'seed': seed, 'cell': type(policy.cell).__name__,
         'n_params': count_params(policy), 'expert_episodes': cfg.expert_episodes,
         'dagger_rounds': cfg.dagger_rounds, 'episodes': len(data),
         'ticks': int(sum(len(e) for e in data)), 'grad_steps': trainer.steps,
@@ -178,14 +166,14 @@ def train(task, arch, seed=0, out_dir='models', quick=False, run_dir=None, sim=N
     }
     if hasattr(policy.cell, 'ode_unfolds'):
         report['ode_unfolds'] = policy.cell.ode_unfolds   # LTC solver steps per tick
-    publish(policy, sim, report, out_dir, run_dir, cfg.eval_episodes, log)
-    log(f'  {task}_{arch}: success {report["eval"]["success_rate"]:.0%} '
+    publish(policy, task, report, out_dir, run_dir, cfg.eval_episodes, log)
+    log(f'  {name}: success {report["eval"]["success_rate"]:.0%} '
         f'(expert {report["expert_eval"]["success_rate"]:.0%}), trained in '
         f'{train_seconds:.0f} s ({train_cpu_seconds:.0f} s CPU)')
     return report
 
 
-def publish(policy, sim, report, out_dir, run_dir=None, eval_episodes=100, log=print):
+def publish(policy, task, report, out_dir, run_dir=None, eval_episodes=100, log=print):
     """Export `<out_dir>/<task>_<arch>.onnx`, evaluate it and the expert on the same
     episodes, add the figures to `report`, write the model card (and the run files)."""
     out_dir = Path(out_dir)
@@ -194,12 +182,12 @@ def publish(policy, sim, report, out_dir, run_dir=None, eval_episodes=100, log=p
     session = export_policy(policy, out_dir / f'{name}.onnx', seed=report['seed'])
     log(f'  evaluating {name} and the expert on {eval_episodes} episodes')
     model_eval, expert_eval, step_us = evaluate_model_and_expert(
-        sim, out_dir / f'{name}.onnx', eval_episodes, report['episode_seconds'],
+        task, out_dir / f'{name}.onnx', eval_episodes, report['episode_seconds'],
         expert_cache=run_dir)
     report.update(eval=model_eval, expert_eval=expert_eval,
                   step_us_median=float(np.median(step_us)),
                   step_us_p99=float(np.percentile(step_us, 99)))
-    write_card(out_dir / f'{name}.md', session=session, report=report)
+    write_card(out_dir / f'{name}.md', session=session, report=report, task=task)
     if run_dir is not None:
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -219,4 +207,4 @@ def reexport(run_dir, name, out_dir='models', log=print):
     report = json.loads((run_dir / f'{name}.json').read_text())
     report['note'] = ('exported again from the saved training checkpoint; training figures '
                       'are those of the original run')
-    return publish(policy, sim_task(report['task']), report, out_dir, run_dir, log=log)
+    return publish(policy, get_task(report['task']), report, out_dir, run_dir, log=log)

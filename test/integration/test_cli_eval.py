@@ -2,9 +2,11 @@
 import subprocess
 import sys
 
-from liquid_control.tasks.spec import CARTPOLE
+from liquid_control.tasks import get_task
 
 from model_factory import ReferenceCell, build_model, default_metadata
+
+CARTPOLE = get_task('cartpole')
 
 CLI = [sys.executable, '-m', 'liquid_control.cli', 'eval']
 

@@ -1,6 +1,7 @@
 """Fault scenarios with the controller and the simulator as separate processes over DDS
-(tools/liquid_control_tools/reliability/faults.py): one test per scenario. A scenario survives when all
-its checks hold; the failing checks and the processes' logs are in the assertion message."""
+(tools/liquid_control_tools/reliability/faults.py): one test per scenario. A scenario
+survives when all its checks hold; the failing checks and the processes' logs are in the
+assertion message."""
 import json
 
 import pytest

@@ -13,7 +13,7 @@ import tracemalloc
 
 import numpy as np
 
-from liquid_control.sim import make_env
+from liquid_control.tasks import get_task
 
 RATE_HZ = 500.0
 
@@ -22,7 +22,7 @@ def memory_growth(task, seconds_before, seconds_after):
     """Traced memory growth (bytes) over `seconds_after` of one episode that already ran
     `seconds_before`, stepping at RATE_HZ with the safe action and calling metrics() once a
     simulated second, as sim_node's diagnostics do."""
-    env = make_env(task)
+    env = get_task(task).make_env()
     env.reset(np.random.default_rng(0))
     dt = 1.0 / RATE_HZ
 

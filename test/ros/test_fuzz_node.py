@@ -1,4 +1,5 @@
-"""Fuzzing the real controller node over DDS (hypothesis; tools/liquid_control_tools/reliability/fuzz.py).
+"""Fuzzing the real controller node over DDS (hypothesis;
+tools/liquid_control_tools/reliability/fuzz.py).
 
 A few hundred cases per task here; `liquid-control reliability` runs thousands. Each case
 sends bad and good sensor messages one at a time (each must be used or rejected exactly as

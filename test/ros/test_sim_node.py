@@ -10,12 +10,14 @@ import pytest
 pytest.importorskip('mujoco')
 pytest.importorskip('rclpy')
 
-from liquid_control.bringup.session import SimSession
+from liquid_control.bringup.session import SimSession, recorded_topics
+from liquid_control.interfaces import CLOCK, DIAGNOSTICS, absolute, message_class
 from liquid_control.recording.analysis import load_run
 from liquid_control.recording.bag import read_bag
-from liquid_control.sim.topics import CLOCK, JOINT_STATES, ODOM, PLAN, topics_for
+from liquid_control.tasks import get_task
 
 TIMEOUT = 20.0
+JOINT_STATES, ODOM, PLAN = '/joint_states', '/odom', '/plan'
 
 
 def sim_value(session, key):
@@ -31,10 +33,9 @@ def wait_sim(session, predicate, what, timeout=TIMEOUT):
 
 def command_publisher(session, task='cartpole'):
     """A publisher on the task's command topic, matched with the simulator's subscription."""
-    from geometry_msgs.msg import Twist
-    from std_msgs.msg import Float64MultiArray
-    msg_type = Float64MultiArray if task == 'cartpole' else Twist
-    pub = session.node.create_publisher(msg_type, topics_for(task).command_topic, 10)
+    command = get_task(task).sim_io.command
+    pub = session.node.create_publisher(message_class(command.msg_type),
+                                        absolute(command.topic), 10)
     # Matched from both ends: the simulator's subscription and this publisher (which also
     # reaches the recorder). Before that, a message may reach no one.
     wait_sim(session, lambda s: int(s['command_publishers']) >= 1 and
@@ -52,7 +53,12 @@ def test_cartpole_topics_commands_timeout_reset_and_pause(tmp_path):
     with session:
         node = session.node
         # The graph: who publishes what, with which type.
-        for topic, type_name in topics_for('cartpole').published.items():
+        command = absolute(get_task('cartpole').sim_io.command.topic)
+        published = {t: kind for t, kind in recorded_topics('cartpole').items()
+                     if t not in (command, DIAGNOSTICS)}
+        assert published == {CLOCK: 'rosgraph_msgs/msg/Clock',
+                             JOINT_STATES: 'sensor_msgs/msg/JointState'}
+        for topic, type_name in published.items():
             infos = node.get_publishers_info_by_topic(topic)
             assert [(i.node_name, i.topic_type) for i in infos] == [('liquid_sim', type_name)]
         subs = node.get_subscriptions_info_by_topic('/effort_controller/commands')
@@ -161,15 +167,17 @@ def test_noise_latency_and_drops_take_effect(tmp_path):
     assert before == {0.0} and after == {0.05}, (before, after)
 
     run = load_run(session.bag_path, 'cartpole')
-    clean = run.state_time < changed - 0.02
-    faulty = run.state_time > changed + 0.1
+    times, cart = run.signals['slider_to_cart.position']
+    _, pole_rate = run.signals['cart_to_pole.velocity']
+    clean = times < changed - 0.02
+    faulty = times > changed + 0.1
     assert clean.sum() > 50 and faulty.sum() > 200
     # Noise: none before, the configured spread after.
-    assert np.ptp(run.state[clean, 0]) == 0.0
-    assert np.std(run.state[faulty, 0]) == pytest.approx(0.01, rel=0.2)
-    assert np.std(run.state[faulty, 3]) == pytest.approx(0.05, rel=0.2)
+    assert np.ptp(cart[clean]) == 0.0
+    assert np.std(cart[faulty]) == pytest.approx(0.01, rel=0.2)
+    assert np.std(pole_rate[faulty]) == pytest.approx(0.05, rel=0.2)
     # Drops: about 30% of the samples after the change are missing, as the node counts.
-    grid = np.round(run.state_time[faulty] / 0.01).astype(int)
+    grid = np.round(times[faulty] / 0.01).astype(int)
     expected = grid[-1] - grid[0] + 1
     assert len(grid) / expected == pytest.approx(0.7, abs=0.08)
     dropped, published = (int(final['sensor_messages_dropped']),
@@ -209,3 +217,55 @@ def test_diffdrive_odometry_path_and_twist(tmp_path):
     speeds = [(m.twist.twist.linear.x, m.twist.twist.angular.z) for _, m in msgs[ODOM]]
     assert max(v for v, _ in speeds) == pytest.approx(0.5, abs=0.1)
     assert max(w for _, w in speeds) == pytest.approx(0.3, abs=0.1)
+
+
+def test_an_mjcf_file_without_a_task_as_a_node(tmp_path):
+    """sim_node model_file:= publishes /joint_states for every joint and /clock, and takes
+    one effort per actuator on /effort_controller/commands, as a JointGroupEffortController
+    would; a command of the wrong length is refused and counted."""
+    import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray
+    from rosgraph_msgs.msg import Clock
+    from sensor_msgs.msg import JointState
+    from std_msgs.msg import Float64MultiArray
+
+    from liquid_control.bringup.processes import NodeProcess, isolated_environment, node_command
+    from liquid_control.recording.recorder import subscription_qos
+
+    from ros_fixtures import ROBOTS, Collector, Spinner, wait_for
+
+    arm = ROBOTS / 'arm.xml'
+    env = isolated_environment(log_dir=tmp_path / 'ros_log')
+    sim = NodeProcess('sim_node', node_command('sim_node', {
+        'model_file': str(arm), 'mode': 'realtime', 'real_time_factor': 2.0,
+        'command_timeout_s': 0.0}), env, tmp_path / 'sim.log')
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=int(env['ROS_DOMAIN_ID']))
+    spinner = Spinner(context)
+    try:
+        node = spinner.add(rclpy.create_node('arm_test', context=context))
+        states, clocks, diags = Collector(), Collector(), Collector()
+        node.create_subscription(JointState, JOINT_STATES, states, subscription_qos())
+        node.create_subscription(Clock, CLOCK, clocks, subscription_qos())
+        node.create_subscription(DiagnosticArray, DIAGNOSTICS, diags, subscription_qos())
+        pub = node.create_publisher(Float64MultiArray, '/effort_controller/commands', 10)
+        first = states.wait(1, timeout=TIMEOUT, since=0)[0]
+        clocks.wait(1, timeout=TIMEOUT, since=0)
+        assert list(first.name) == ['shoulder', 'elbow', 'wrist']
+        assert list(first.position) == [0.0, 0.0, 0.0]        # waits for the first command
+        assert sim.alive, sim.tail()
+        wait_for(lambda: pub.get_subscription_count() >= 1, TIMEOUT, 'sim_node subscribing')
+        pub.publish(Float64MultiArray(data=[1.0]))           # one value for two actuators
+        pub.publish(Float64MultiArray(data=[50.0, 1.5]))     # the shoulder's limit is 5
+        moved = states.wait(1, timeout=TIMEOUT, predicate=lambda m: m.effort[0] != 0.0)[0]
+        assert list(moved.effort)[:2] == pytest.approx([5.0, 3.0])    # gear 2 at the elbow
+        status = diags.wait(1, timeout=TIMEOUT, predicate=lambda m: any(
+            kv.key == 'commands_rejected' and kv.value == '1'
+            for s in m.status for kv in s.values))[0].status[0]
+        values = {kv.key: kv.value for kv in status.values}
+        assert values['task'] == 'arm' and values['commands_clipped'] == '1'
+    finally:
+        spinner.close()
+        rclpy.try_shutdown(context=context)
+        code = sim.stop()
+    assert code == 0, sim.tail()

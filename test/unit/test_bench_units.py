@@ -70,10 +70,10 @@ def test_echo_model_commands_the_first_observation_and_keeps_the_state(tmp_path)
 
 def test_numpy_gru_matches_the_torch_policy():
     pytest.importorskip('torch')
-    from liquid_control.tasks.spec import CARTPOLE
+    from liquid_control.tasks import get_task
     from liquid_control_tools.bench.common import untrained_policy
     from liquid_control_tools.bench.step_latency import NumpyGRUStepper, check_parity
-    policy = untrained_policy(CARTPOLE, 'gru')
+    policy = untrained_policy(get_task('cartpole'), 'gru')
     assert check_parity(policy, NumpyGRUStepper(policy)) < 1e-5
 
 

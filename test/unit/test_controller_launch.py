@@ -7,7 +7,8 @@ import yaml
 
 from liquid_control.bringup import controller_launch as la
 from liquid_control.bringup.controller_launch import LaunchArgumentError, resolve
-from liquid_control.control.params import parse_config
+from liquid_control.control.params import ConfigError, parse_config, read_params_file
+from liquid_control.tasks import get_task
 
 from ros_fixtures import CONFIG_DIR, REPO, build_task_model, params_from_config
 
@@ -22,17 +23,20 @@ def model_dir(tmp_path, monkeypatch):
     monkeypatch.setenv('LIQUID_CONTROL_MODEL_PATH', str(tmp_path))
     monkeypatch.setattr(model_paths, 'source_models_dir', lambda: tmp_path / 'none')
     monkeypatch.setattr(model_paths, 'installed_models_dir', lambda: None)
+    monkeypatch.setattr(model_paths, 'registered_model_dirs', lambda: [])
     return tmp_path
 
 
 def test_task_and_controller_select_the_shipped_model_and_config(model_dir):
     r = resolve(task='cartpole', controller='gru')
     assert r.model == 'cartpole_gru'
-    assert r.params_file == Path(la.share_dir()) / 'config' / 'cartpole.yaml'
-    expected = params_from_config('cartpole', model='cartpole_gru', use_sim_time=False,
-                                  autostart=True)
-    assert r.parameters == expected
-    parse_config(r.parameters)    # what the node will get parses
+    assert r.params_file == CONFIG_DIR.resolve() / 'cartpole.yaml'
+    assert r.params_file == Path(get_task('cartpole').params_file).resolve()
+    file, overrides = r.node_kwargs()['parameters']
+    assert file == str(r.params_file)
+    assert overrides == {'model': 'cartpole_gru', 'use_sim_time': False, 'autostart': True}
+    # What the node will get (the file's entries, then the overrides) parses.
+    parse_config({**params_from_config('cartpole'), **overrides})
 
 
 def test_node_options(model_dir):
@@ -41,9 +45,10 @@ def test_node_options(model_dir):
     kwargs = r.node_kwargs()
     assert (kwargs['package'], kwargs['executable'], kwargs['name'], kwargs['namespace']) == (
         'liquid_control', 'controller_node', 'liquid_controller', 'robot1')
-    params = kwargs['parameters'][0]
+    file, params = kwargs['parameters']
     assert params['model'] == 'diffdrive_ltc' and params['use_sim_time'] is True
-    assert params['autostart'] is False and params['action.topic'] == 'cmd_vel'
+    assert params['autostart'] is False
+    assert read_params_file(file, 'liquid_controller', 'robot1')['action.topic'] == 'cmd_vel'
     assert kwargs['arguments'] == ['--ros-args', '--log-level', 'debug']
 
 
@@ -51,19 +56,20 @@ def test_model_argument_overrides_and_paths_become_absolute(model_dir, monkeypat
     monkeypatch.chdir(model_dir)
     r = resolve(task='cartpole', controller='cfc', model='cartpole_gru.onnx')
     assert r.model == str(model_dir / 'cartpole_gru.onnx')
-    assert r.parameters['model'] == r.model
+    assert r.overrides['model'] == r.model
     assert resolve(model='cartpole_gru').model == 'cartpole_gru'
 
 
 @pytest.mark.parametrize('kwargs,match', [
-    (dict(task='walker'), 'task:=walker is not one of cartpole, diffdrive'),
+    (dict(task='walker'), 'task:=walker is not an installed task; installed: cartpole, '
+                          'diffdrive'),
     (dict(controller='lstm'), 'controller:=lstm is not one of cfc, ltc, ncp, gru'),
     (dict(controller='ncp'), "no model named 'cartpole_ncp'.*available models: cartpole_cfc, "
                              'cartpole_gru, diffdrive_ltc$'),
     (dict(model='/no/such/file.onnx'), 'no such model file'),
     (dict(use_sim_time='maybe'), 'use_sim_time:=maybe is not a boolean'),
     (dict(log_level='loud'), 'log_level:=loud'),
-    (dict(params_file='/no/such.yaml'), 'params_file:=/no/such.yaml: no such file'),
+    (dict(params_file='/no/such.yaml'), r'params_file:=/no/such.yaml: .* no such file'),
 ])
 def test_bad_arguments_fail_at_launch_with_the_reason(model_dir, kwargs, match):
     with pytest.raises(LaunchArgumentError, match=match):
@@ -79,15 +85,18 @@ def test_params_file_entries_merge_as_rcl_would_for_any_namespace(tmp_path):
         '/robot1/liquid_controller': {'ros__parameters': {'control_rate_hz': 30.0}},
         'other_node': {'ros__parameters': {'control_rate_hz': 99.0}},
     }))
-    assert la.node_parameters(f, namespace='') == {
+    node = 'liquid_controller'
+    assert read_params_file(f, node, namespace='') == {
         'use_sim_time': True, 'control_rate_hz': 20.0, 'action.min': [-1.0]}
-    assert la.node_parameters(f, namespace='robot1')['control_rate_hz'] == 30.0
-    assert la.node_parameters(f, namespace='/robot2')['control_rate_hz'] == 20.0
+    assert read_params_file(f, node, namespace='robot1')['control_rate_hz'] == 30.0
+    assert read_params_file(f, node, namespace='/robot2')['control_rate_hz'] == 20.0
     only_other = tmp_path / 'q.yaml'
     only_other.write_text(yaml.safe_dump({'other_node': {'ros__parameters': {'a': 1}}}))
-    with pytest.raises(LaunchArgumentError, match='no ros__parameters for liquid_controller '
-                                                  r'\(keys: other_node\)'):
-        la.node_parameters(only_other)
+    with pytest.raises(ConfigError, match='no ros__parameters for liquid_controller '
+                                          r'\(keys: other_node\)'):
+        read_params_file(only_other, node)
+    with pytest.raises(LaunchArgumentError, match='no ros__parameters for liquid_controller'):
+        resolve(params_file=str(only_other), check=False)
 
 
 def test_check_can_be_skipped_for_a_model_on_another_machine():
@@ -111,4 +120,4 @@ def test_python_launch_file_uses_the_resolution_module():
 
 def test_config_files_are_the_defaults_of_the_launch(model_dir):
     for task in ('cartpole', 'diffdrive'):
-        assert la.default_params_file(task, share=REPO) == CONFIG_DIR / f'{task}.yaml'
+        assert la.default_params_file(task).resolve() == (CONFIG_DIR / f'{task}.yaml').resolve()

@@ -7,20 +7,15 @@ import math
 import numpy as np
 import pytest
 
-from liquid_control.sim.cartpole import CartPoleEnv
 from liquid_control.sim.episode import (EpisodeResult, episode_rng, evaluate, run_episode,
                                         wilson_interval)
-from liquid_control.sim.experts import CartPoleExpert
-from liquid_control.tasks.spec import TaskSpec
-
-SPEC = TaskSpec(name='scripted', obs_names=('x', 'offset'), action_names=('u',),
-                action_low=(-100.0,), action_high=(100.0,))
+from liquid_control.tasks.cartpole.env import CartPoleEnv
+from liquid_control.tasks.cartpole.expert import CartPoleExpert
 
 
 class ScriptedEnv:
     """x' = u with a 1 ms step; records every action that reaches it."""
 
-    spec = SPEC
     physics_dt = 0.001
     time_limit = 0.5
     obs_scale = np.array([2.0, 0.5])

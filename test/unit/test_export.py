@@ -10,8 +10,11 @@ pytest.importorskip('onnx')
 
 from liquid_control.nets import ARCHS, Policy
 from liquid_control.runtime import contract as c
-from liquid_control.tasks.spec import CARTPOLE, DIFFDRIVE
+from liquid_control.tasks import get_task
 from liquid_control.training.export import export_policy, weights_sha256
+
+CARTPOLE = get_task('cartpole')
+DIFFDRIVE = get_task('diffdrive')
 
 PARITY_STEPS = 500
 PARITY_TOL = 1e-5

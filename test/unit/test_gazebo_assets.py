@@ -2,7 +2,6 @@
 joints, links, frames and systems the controller expects, built like the embedded MuJoCo
 robots; the bridge files give exactly the topics and types sim_node speaks; the glue nodes
 and the launch resolution; the launch file imports where the launch system exists."""
-import importlib.util
 import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -10,16 +9,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from liquid_control.bringup.sim_launch import (GAZEBO_LAUNCH_ARGUMENTS, package_share,
-                                               resolve_gazebo_launch)
-from liquid_control.sim.topics import (BASE_FRAME, CARTPOLE_JOINTS, DIFFDRIVE_WHEEL_JOINTS,
-                                       ODOM_FRAME, PATH_TYPE, PLAN, topics_for)
-from liquid_control.tasks.spec import CARTPOLE, DIFFDRIVE
+from liquid_control.bringup.session import recorded_topics
+from liquid_control.bringup.sim_launch import GAZEBO_LAUNCH_ARGUMENTS, resolve_gazebo_launch
+from liquid_control.interfaces import BASE_FRAME, ODOM_FRAME, PATH, absolute
+from liquid_control.share import share_file
+from liquid_control.tasks import get_task
 
 from ros_fixtures import declared_launch_arguments
 
 REPO = Path(__file__).resolve().parents[2]
-MJCF = REPO / 'liquid_control' / 'sim' / 'assets'
+CARTPOLE, DIFFDRIVE = get_task('cartpole'), get_task('diffdrive')
+# Joints in the order JointState lists them (Gazebo's JointStatePublisher order of the SDF,
+# sim_node's MJCF order).
+CARTPOLE_JOINTS = ('slider_to_cart', 'cart_to_pole')
+DIFFDRIVE_WHEEL_JOINTS = ('left_wheel_joint', 'right_wheel_joint')
 # ros_gz_bridge's mappings (its README) for the types used here.
 GZ_TYPES = {'rosgraph_msgs/msg/Clock': 'gz.msgs.Clock',
             'sensor_msgs/msg/JointState': 'gz.msgs.Model',
@@ -94,7 +97,7 @@ def test_cartpole_world_matches_the_mujoco_robot_and_the_controller():
     assert floats(hinge.find('axis/xyz').text) == [0, 1, 0]
     assert js['world_to_rail'].find('parent').text == 'world'
     # Masses and the pole's length as in the MuJoCo model.
-    mj = ET.parse(MJCF / 'cartpole.xml').getroot()
+    mj = ET.parse(CARTPOLE.mjcf).getroot()
     mj_geoms = {g.get('name'): g for g in mj.iter('geom')}
     links = {link.get('name'): link for link in m.findall('link')}
     assert float(links['cart'].find('inertial/mass').text) == float(mj_geoms['cart'].get('mass'))
@@ -121,7 +124,7 @@ def test_diffdrive_world_matches_the_mujoco_robot_and_the_controller():
     drive = p['DiffDrive']
     assert (drive.find('left_joint').text, drive.find('right_joint').text) == \
         DIFFDRIVE_WHEEL_JOINTS
-    mj = ET.parse(MJCF / 'diffdrive.xml').getroot()
+    mj = ET.parse(DIFFDRIVE.mjcf).getroot()
     mj_bodies = {b.get('name'): b for b in mj.iter('body')}
     mj_geoms = {g.get('name'): g for g in mj.iter('geom')}
     assert float(drive.find('wheel_radius').text) == floats(mj_geoms['left_wheel'].get('size'))[0]
@@ -142,35 +145,44 @@ def test_diffdrive_world_matches_the_mujoco_robot_and_the_controller():
     assert gz_topic(entries, '/joint_states') == '/world/diffdrive/model/diffdrive/joint_state'
 
 
-def test_bridges_speak_exactly_what_sim_node_speaks():
-    from liquid_control.nodes.effort_relay_node import TOPIC_FORCE
-    from liquid_control.nodes.sim_node import TOPIC_EFFORT
+def published(task):
+    """{absolute topic: type} that sim_node publishes for the task (/clock and outputs)."""
+    command = absolute(get_task(task).sim_io.command.topic)
+    return {t: kind for t, kind in recorded_topics(task).items()
+            if t not in (command, '/diagnostics')}
 
+
+def test_bridges_speak_exactly_what_sim_node_speaks():
     cart = bridge('cartpole')
-    sim = topics_for('cartpole')
-    assert direction(cart, 'GZ_TO_ROS') == sim.published
+    assert direction(cart, 'GZ_TO_ROS') == published('cartpole')
     # The effort command goes through liquid_effort_relay: it takes what sim_node takes and
     # gives the bridge a Float64 for ApplyJointForce.
-    assert ('/' + TOPIC_EFFORT, 'std_msgs/msg/Float64MultiArray') == \
-        (sim.command_topic, sim.command_type)
-    assert direction(cart, 'ROS_TO_GZ') == {'/' + TOPIC_FORCE: 'std_msgs/msg/Float64'}
-    assert gz_topic(cart, '/' + TOPIC_FORCE) == '/model/cartpole/joint/slider_to_cart/cmd_force'
+    command = CARTPOLE.sim_io.command
+    assert (command.topic, command.msg_type) == ('effort_controller/commands',
+                                                 'std_msgs/msg/Float64MultiArray')
+    (relay,) = CARTPOLE.gazebo.helpers
+    force = absolute(relay.parameters['output_topic'])
+    assert direction(cart, 'ROS_TO_GZ') == {force: 'std_msgs/msg/Float64'}
+    assert gz_topic(cart, force) == '/model/cartpole/joint/slider_to_cart/cmd_force'
     assert gz_topic(cart, '/joint_states') == '/world/cartpole/model/cartpole/joint_state'
 
     drive = bridge('diffdrive')
-    sim = topics_for('diffdrive')
     # /plan comes from liquid_path (Gazebo has no planner).
-    assert {**direction(drive, 'GZ_TO_ROS'), PLAN: PATH_TYPE} == sim.published
-    assert direction(drive, 'ROS_TO_GZ') == {sim.command_topic: sim.command_type}
+    assert {**direction(drive, 'GZ_TO_ROS'), '/plan': PATH} == published('diffdrive')
+    command = DIFFDRIVE.sim_io.command
+    assert direction(drive, 'ROS_TO_GZ') == {absolute(command.topic): command.msg_type}
 
 
 def test_effort_relay_rejects_invalid_commands_and_clips():
     from liquid_control.nodes.effort_relay_node import relay_value
-    assert relay_value([12.5]) == 12.5
-    assert relay_value([1e9]) == CARTPOLE.action_high[0]
-    assert relay_value([-1e9]) == CARTPOLE.action_low[0]
+    (relay,) = CARTPOLE.gazebo.helpers
+    low, high = relay.parameters['low'], relay.parameters['high']
+    assert (low, high) == (CARTPOLE.action_low[0], CARTPOLE.action_high[0])
+    assert relay_value([12.5], low, high) == 12.5
+    assert relay_value([1e9], low, high) == high
+    assert relay_value([-1e9], low, high) == low
     for bad in ([], [1.0, 2.0], [math.nan], [math.inf]):
-        assert relay_value(bad) is None
+        assert relay_value(bad, low, high) is None
 
 
 def test_path_publisher_path_starts_at_the_robot():
@@ -192,15 +204,21 @@ def test_gazebo_launch_resolution():
         assert plan.gz_args.startswith('-r ') and plan.gz_args.endswith(f'{task}.sdf')
         assert plan.controller_arguments['use_sim_time'] == 'true'
         assert plan.controller_arguments['controller'] == 'gru'
-        assert plan.controller_launch_file == package_share() / 'launch' / 'controller.launch.py'
+        assert plan.controller_launch_file == share_file('launch', 'controller.launch.py')
         assert plan.bridge_node_kwargs()['parameters'][0]['config_file'] == \
             str(plan.bridge_config)
         (helper,) = plan.helpers
-        assert helper.cmd()[1:3] == ['-m', helper.module]
-        assert importlib.util.find_spec(helper.module) is not None
+        kwargs = helper.node_kwargs()
+        # A console script of this package (setup.py), run through launch_ros.
+        assert kwargs['package'] == 'liquid_control'
+        assert f"{kwargs['executable']} = liquid_control.nodes.{kwargs['executable']}:main" in \
+            (REPO / 'setup.py').read_text()
+        assert kwargs['parameters'][0]['use_sim_time'] is True
+    seeded = resolve_gazebo_launch({**defaults, 'task': 'diffdrive', 'seed': '7'})
+    assert seeded.helpers[0].parameters['seed'] == 7
     headless = resolve_gazebo_launch({**defaults, 'gui': 'false'})
     assert ' -s ' in headless.gz_args
-    for bad in ({'task': 'nope'}, {'gui': 'maybe'}, {'task': 'diffdrive', 'path_seed': 'x'}):
+    for bad in ({'task': 'nope'}, {'gui': 'maybe'}, {'task': 'diffdrive', 'seed': 'x'}):
         with pytest.raises(ValueError):
             resolve_gazebo_launch({**defaults, **bad})
 

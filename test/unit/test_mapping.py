@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-import yaml
 from geometry_msgs.msg import Twist, TwistStamped
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,29 +11,39 @@ from nav_msgs.msg import Odometry
 from sensor_msgs.msg import Imu, JointState
 from std_msgs.msg import Float64MultiArray
 
-from liquid_control.bringup.controller_launch import flatten
 from liquid_control.control import params as cfg
 from liquid_control.control.actions import ActionLimits, ActionSink, message_builder
 from liquid_control.control.observations import (ObservationLayout, ObservationSource, Rejected,
                                                  make_extractor, quaternion_to_euler)
-from liquid_control.control.params import ConfigError, parse_config
+from liquid_control.control.params import ConfigError, parse_config, read_params_file
 from liquid_control.runtime.contract import ModelMetadata
-from liquid_control.tasks.spec import CARTPOLE, DIFFDRIVE
+from liquid_control.tasks import get_task
 
 from ros_fixtures import CONFIG_DIR, odometry, straight_path
 
+CARTPOLE = get_task('cartpole')
+DIFFDRIVE = get_task('diffdrive')
 
 def shipped(task):
-    doc = yaml.safe_load((CONFIG_DIR / f'{task}.yaml').read_text())
-    return flatten(doc['liquid_controller']['ros__parameters'])
+    return read_params_file(CONFIG_DIR / f'{task}.yaml', 'liquid_controller')
+
+
+def cartpole(**values):
+    """The cart-pole's shipped parameters with some changed."""
+    return {**shipped('cartpole'), **values}
 
 
 # -- parameters -----------------------------------------------------------------------------------
-def test_defaults_are_the_cartpole_mapping():
-    config = parse_config({})
-    assert config.obs_names == CARTPOLE.obs_names
-    assert config.sink.names == CARTPOLE.action_names
+def test_defaults_name_no_robot_and_say_what_is_missing():
+    with pytest.raises(ConfigError, match='model is not set'):
+        parse_config({})
+    with pytest.raises(ConfigError, match='observations.joint_states.fields is not set'):
+        parse_config({'model': 'm'})
+    config = parse_config({'model': 'm', 'observations.joint_states.fields': ['a.position'],
+                           'action.names': ['a.effort']})
+    # ros2_control's names: joint_state_broadcaster in, a JointGroupEffortController out.
     assert config.sources[0].topic == 'joint_states'
+    assert config.sources[0].msg_type == cfg.JOINT_STATE
     assert config.sink.topic == 'effort_controller/commands'
     assert config.autostart and config.dt_source == 'measured'
 
@@ -64,22 +73,23 @@ def test_diffdrive_config_reads_odometry_and_path():
     ('sensor_timeout_s', 0.0, 'sensor_timeout_s'),
     ('dt_source', 'guess', 'one of measured, nominal'),
     ('busy_wait_us', 2.5, 'integer'),
-    ('model', '', 'model is empty'),
+    ('model', '', 'model is not set'),
     ('observations.sources', [], 'at least one source'),
     ('observations.sources', ['a', 'a'], 'repeats'),
     ('observations.sources', ['bad-name'], 'not a valid parameter name'),
-    ('action.names', [], 'action.names is empty'),
+    ('action.names', [], 'action.names is not set'),
     ('action.type', 'geometry_msgs/Pose', 'one of'),
     ('action.min', [float('nan')], 'finite'),
 ])
 def test_bad_values_are_refused_naming_the_parameter(name, value, match):
     with pytest.raises(ConfigError, match=match):
-        parse_config({name: value})
+        parse_config(cartpole(**{name: value}))
 
 
 def test_integers_are_accepted_for_doubles_and_types_are_canonical():
-    config = parse_config({'control_rate_hz': 100, 'action.min': [-30], 'action.max': [30],
-                           'observations.joint_states.type': 'sensor_msgs/JointState'})
+    config = parse_config(cartpole(**{
+        'control_rate_hz': 100, 'action.min': [-30], 'action.max': [30],
+        'observations.joint_states.type': 'sensor_msgs/JointState'}))
     assert config.control_rate_hz == 100.0 and config.period_s == 0.01
     assert config.sink.limits.min == (-30.0,)
     assert config.sources[0].msg_type == cfg.JOINT_STATE
@@ -87,29 +97,31 @@ def test_integers_are_accepted_for_doubles_and_types_are_canonical():
 
 def test_a_source_needs_topic_type_and_fields():
     with pytest.raises(ConfigError, match='observations.imu.topic is not set'):
-        parse_config({'observations.sources': ['imu']})
+        parse_config(cartpole(**{'observations.sources': ['imu']}))
     with pytest.raises(ConfigError, match='type is not set'):
-        parse_config({'observations.sources': ['imu'], 'observations.imu.topic': 'imu'})
+        parse_config(cartpole(**{'observations.sources': ['imu'],
+                                 'observations.imu.topic': 'imu'}))
     with pytest.raises(ConfigError, match='select has 1 entries'):
-        parse_config({'observations.joint_states.select': ['a.position']})
+        parse_config(cartpole(**{'observations.joint_states.select': ['a.position']}))
 
 
 def test_fields_provided_twice_are_refused():
-    values = {'observations.sources': ['joint_states', 'more'],
-              'observations.more.topic': 'x', 'observations.more.type': cfg.JOINT_STATE,
-              'observations.more.fields': ['slider_to_cart.position']}
+    values = cartpole(**{'observations.sources': ['joint_states', 'more'],
+                         'observations.more.topic': 'x',
+                         'observations.more.type': cfg.JOINT_STATE,
+                         'observations.more.fields': ['slider_to_cart.position']})
     with pytest.raises(ConfigError, match='provided twice: slider_to_cart.position'):
         parse_config(values)
 
 
 def test_path_topic_only_on_odometry():
     with pytest.raises(ConfigError, match='only for nav_msgs/msg/Odometry'):
-        parse_config({'observations.joint_states.path_topic': 'plan'})
+        parse_config(cartpole(**{'observations.joint_states.path_topic': 'plan'}))
 
 
 def test_twist_sink_names_must_be_twist_fields():
     with pytest.raises(ConfigError, match='not Twist fields'):
-        parse_config({'action.type': cfg.TWIST, 'action.names': ['forward']})
+        parse_config(cartpole(**{'action.type': cfg.TWIST, 'action.names': ['forward']}))
 
 
 def test_every_parameter_is_documented():
@@ -248,6 +260,21 @@ def test_path_features_from_odometry_and_path():
     assert (named['linear_velocity'], named['angular_velocity']) == (0.3, 0.1)
 
 
+def test_a_republished_path_keeps_the_progress_along_it_and_a_new_one_restarts():
+    src = path_source()
+    src.on_path(straight_path(n=60))                       # 5.9 m along +x
+    for x in np.arange(0.0, 4.01, 0.1):                   # drive to x = 4 m
+        src.on_message(odometry(x=x, y=0.1))
+    before = dict(zip(DIFFDRIVE.obs_names, src.latest[0]))
+    assert before['distance_to_goal'] == pytest.approx(1.9)
+    src.on_path(straight_path(n=60))                       # the same path, republished
+    src.on_message(odometry(x=4.0, y=0.1))
+    again = dict(zip(DIFFDRIVE.obs_names, src.latest[0]))
+    assert again == pytest.approx(before)
+    src.on_path(straight_path(n=80))                       # a new path: tracking restarts
+    assert src.extract.tracker.progress == 0.0
+
+
 def test_unusable_path_and_frame_mismatch_are_rejected():
     src = path_source()
     src.on_path(straight_path(n=1))
@@ -259,7 +286,7 @@ def test_unusable_path_and_frame_mismatch_are_rejected():
 
 
 def test_layout_gathers_fresh_values_and_reports_stale_sources():
-    src = ObservationSource(parse_config({}).sources[0], now_ns=lambda: 1_000)
+    src = ObservationSource(parse_config(cartpole()).sources[0], now_ns=lambda: 1_000)
     layout = ObservationLayout([src])
     out = np.zeros(4)
     assert layout.gather(1_000, 100, out) == [src]          # nothing received yet
@@ -273,7 +300,7 @@ def test_layout_gathers_fresh_values_and_reports_stale_sources():
 
 
 def test_a_malformed_message_is_counted_not_raised():
-    src = ObservationSource(parse_config({}).sources[0], now_ns=lambda: 0)
+    src = ObservationSource(parse_config(cartpole()).sources[0], now_ns=lambda: 0)
     src.on_message(object())
     assert src.rejected == 1 and 'unreadable message' in src.last_rejection
 
@@ -287,7 +314,7 @@ def metadata(obs=CARTPOLE.obs_names, actions=CARTPOLE.action_names, low=(-30.0,)
 
 
 def test_observation_mismatch_prints_both_lists_and_the_difference():
-    layout = ObservationLayout([ObservationSource(parse_config({}).sources[0], lambda: 0)])
+    layout = ObservationLayout([ObservationSource(parse_config(cartpole()).sources[0], lambda: 0)])
     other = ('cart.x', 'slider_to_cart.velocity', 'cart_to_pole.position',
              'cart_to_pole.velocity')
     with pytest.raises(ConfigError) as info:

@@ -11,7 +11,7 @@ from liquid_control.control.observations import ObservationLayout, ObservationSo
 from liquid_control.control.params import ConfigError, LimitsConfig, parse_config
 from liquid_control.runtime import ModelContractError, load_controller
 
-from ros_fixtures import build_task_model, task_models  # noqa: F401  (fixture)
+from ros_fixtures import build_task_model, params_from_config, task_models  # noqa: F401
 
 MS = 1_000_000
 
@@ -25,7 +25,7 @@ class Clock:
 
 
 def make_core(model, **values):
-    config = parse_config(dict(values))
+    config = parse_config(params_from_config('cartpole', model=str(model), **values))
     clock = Clock()
     layout = ObservationLayout([ObservationSource(s, clock) for s in config.sources])
     bound = load_bound_controller(str(model), layout, config.sink)

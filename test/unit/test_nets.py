@@ -7,7 +7,10 @@ torch = pytest.importorskip('torch')
 pytest.importorskip('ncps')
 
 from liquid_control.nets import ARCHS, Policy, count_params, make_cell
-from liquid_control.tasks.spec import CARTPOLE, DIFFDRIVE
+from liquid_control.tasks import get_task
+
+CARTPOLE = get_task('cartpole')
+DIFFDRIVE = get_task('diffdrive')
 
 
 @pytest.mark.parametrize('arch', ARCHS)

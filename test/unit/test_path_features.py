@@ -7,7 +7,9 @@ import pytest
 from liquid_control.control.path_features import (GOAL_DISTANCE_CAP, PathTracker, PreparedPath,
                                                   path_features, wrap_angle)
 from liquid_control.sim.paths import path_from_curvature, path_length, random_path
-from liquid_control.tasks.spec import DIFFDRIVE
+from liquid_control.tasks import get_task
+
+DIFFDRIVE = get_task('diffdrive')
 
 NAMES = DIFFDRIVE.obs_names
 

@@ -1,5 +1,6 @@
 """SimCore (the simulator behind sim_node) without ROS: commands, timeout, noise, latency,
-drops, physics changes, pausing until the controller answers, episode resets."""
+drops, physics changes, pausing until the controller answers, episode resets; a task's
+outputs, and any MJCF file without a task."""
 import math
 
 import numpy as np
@@ -7,14 +8,17 @@ import pytest
 
 pytest.importorskip('mujoco')
 
-from liquid_control.sim import DiffDriveEnv
-from liquid_control.sim.core import (NS, JointSample, OdomSample, PathSample, SimConfig, SimCore,
-                                     physics_defaults)
-from liquid_control.sim.experts import CartPoleExpert
-from liquid_control.sim.topics import DIFFDRIVE_WHEEL_JOINTS
+from liquid_control.sim.core import NS, SimConfig, SimCore
+from liquid_control.sim.ros_io import JointSample, OdomSample, PathSample
+from liquid_control.tasks import get_task
+from liquid_control.tasks.cartpole.expert import CartPoleExpert
+
+from ros_fixtures import ROBOTS
 
 
 def core(**kw):
+    if 'model_file' not in kw:
+        kw.setdefault('task', 'cartpole')
     return SimCore(SimConfig(**kw))
 
 
@@ -23,9 +27,13 @@ def step(c, n=1):
         c.advance_to(c.clock_ns + c.period_ns)
 
 
+def samples(c, kind):
+    return [s for _, s in c.sample() if isinstance(s, kind)]
+
+
 def joint(c):
-    samples = [s for s in c.sample() if isinstance(s, JointSample)]
-    return samples[0] if samples else None
+    found = samples(c, JointSample)
+    return found[0] if found else None
 
 
 def test_invalid_commands_are_rejected_counted_and_never_applied():
@@ -148,7 +156,7 @@ def test_reset_can_restart_the_clock():
 
 
 def test_physics_changes_change_the_dynamics():
-    assert set(physics_defaults('cartpole')) >= {'pole_mass_scale', 'pole_length_scale'}
+    assert set(get_task('cartpole').physics_defaults) >= {'pole_mass_scale', 'pole_length_scale'}
     periods = []
     for scale in (1.0, 2.0):
         c = core(wait_for_controller=False, physics={'pole_length_scale': scale})
@@ -167,24 +175,57 @@ def test_physics_changes_change_the_dynamics():
 
 
 def test_diffdrive_publishes_odometry_wheels_and_the_path():
-    c = core(task='diffdrive', wait_for_controller=False, plan_period_s=0.1)
-    assert DIFFDRIVE_WHEEL_JOINTS == DiffDriveEnv.wheel_joint_names
+    c = core(task='diffdrive', wait_for_controller=False, output_periods={'plan_period_s': 0.1})
     first = c.sample()
-    kinds = [type(s) for s in first]
-    assert kinds == [OdomSample, JointSample, PathSample]
-    assert first[1].names == DIFFDRIVE_WHEEL_JOINTS
-    np.testing.assert_array_equal(first[2].xy, c.env.path())
+    assert [o.topic for o, _ in first] == ['odom', 'joint_states', 'plan']
+    assert [type(s) for _, s in first] == [OdomSample, JointSample, PathSample]
+    # The free joint of the base is odometry; the hinges are the joint states.
+    assert first[1][1].names == ('left_wheel_joint', 'right_wheel_joint')
+    np.testing.assert_array_equal(first[2][1].xy, c.env.path())
     c.command([0.5, 0.0])
     step(c, 4)
-    assert not any(isinstance(s, PathSample) for s in c.sample())     # 80 ms < 100 ms
+    assert not samples(c, PathSample)                             # 80 ms < 100 ms
     step(c)
-    assert any(isinstance(s, PathSample) for s in c.sample())
-    odom = [s for s in c.sample() if isinstance(s, OdomSample)][0]
+    assert samples(c, PathSample)
+    odom = samples(c, OdomSample)[0]
     assert odom.v > 0.1
+    x, y, yaw = c.env.pose()
+    assert (odom.x, odom.y, odom.yaw) == pytest.approx((x, y, yaw))
+
+
+def test_an_mjcf_file_without_a_task_publishes_every_joint_and_takes_its_actuators():
+    arm = ROBOTS / 'arm.xml'
+    c = core(model_file=str(arm), wait_for_controller=False)
+    assert c.name == 'arm' and c.action_names == ('shoulder_motor', 'elbow_motor')
+    s = joint(c)
+    assert s.names == ('shoulder', 'elbow', 'wrist')
+    assert s.position == [0.0, 0.0, 0.0] and s.effort == [0.0, 0.0, 0.0]
+    # One value per actuator, clipped to its ctrlrange where it has one.
+    assert not c.command([1.0]) and 'takes 2 command value(s)' in c.last_rejection
+    assert c.command([50.0, 1.5]) and c.counts['commands_clipped'] == 1
+    assert c.applied_command().tolist() == [5.0, 1.5]
+    step(c, 5)
+    s = joint(c)
+    # Efforts as applied at the joints (the elbow's motor has a gear of 2); gravity and the
+    # motors move the arm.
+    assert s.effort[:2] == pytest.approx([5.0, 3.0]) and s.effort[2] == 0.0
+    assert s.position[0] != 0.0 and s.velocity[0] != 0.0
+    assert c.metrics() == {'time': pytest.approx(c.episode_time)}
+    with pytest.raises(ValueError, match='physics changes need a task'):
+        core(model_file=str(arm), physics={'mass_scale': 2.0})
 
 
 def test_config_validation():
     for bad in (dict(publish_rate_hz=0), dict(drop_probability=1.0),
-                dict(sensor_latency_s=-1), dict(task='nope')):
+                dict(sensor_latency_s=-1), dict(output_periods={'plan_period_s': 0.0})):
         with pytest.raises(ValueError):
-            SimConfig(**bad).validate()
+            SimConfig(task='cartpole', **bad).validate()
+    with pytest.raises(ValueError, match="unknown task 'nope'; installed tasks: cartpole, "
+                                         'diffdrive'):
+        SimConfig(task='nope').validate()
+    with pytest.raises(ValueError, match='neither of task and model_file'):
+        SimConfig().validate()
+    with pytest.raises(ValueError, match='both of task and model_file'):
+        SimConfig(task='cartpole', model_file='arm.xml').validate()
+    with pytest.raises(ValueError, match='MJCF file /no/arm.xml does not exist'):
+        SimCore(SimConfig(model_file='/no/arm.xml'))

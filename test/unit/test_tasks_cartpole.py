@@ -6,11 +6,14 @@ import mujoco
 import numpy as np
 import pytest
 
-from liquid_control.sim.cartpole import RAIL_LIMIT, CartPoleEnv, wrapped
 from liquid_control.sim.episode import evaluate
-from liquid_control.sim.experts import CartPoleExpert
 from liquid_control.sim.lqr import dlqr, linearise
-from liquid_control.tasks.spec import CART_JOINT, CARTPOLE, POLE_JOINT
+from liquid_control.tasks import get_task
+from liquid_control.tasks.cartpole import CART_JOINT, POLE_JOINT, RAIL_LIMIT
+from liquid_control.tasks.cartpole.env import CartPoleEnv, wrapped
+from liquid_control.tasks.cartpole.expert import CartPoleExpert
+
+CARTPOLE = get_task('cartpole')
 
 
 def set_state(env, x=0.0, angle=0.0, x_rate=0.0, rate=0.0):

@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 
 from liquid_control.control.path_features import path_features
-from liquid_control.sim.diffdrive import (GOAL_TOLERANCE, MAX_CROSS_TRACK, REFERENCE_SPEED,
-                                          DiffDriveEnv)
 from liquid_control.sim.episode import evaluate
-from liquid_control.sim.experts import DiffDriveExpert
 from liquid_control.sim.paths import path_length
-from liquid_control.tasks.spec import DIFFDRIVE
+from liquid_control.tasks import get_task
+from liquid_control.tasks.diffdrive import GOAL_TOLERANCE, MAX_CROSS_TRACK, REFERENCE_SPEED
+from liquid_control.tasks.diffdrive.env import DiffDriveEnv
+from liquid_control.tasks.diffdrive.expert import DiffDriveExpert
+
+DIFFDRIVE = get_task('diffdrive')
 
 
 def place(env, x=0.0, y=0.0, yaw=0.0):
@@ -47,7 +49,7 @@ def test_configuration(env):
     assert env.physics_dt <= 0.002
     assert env.wheel_radius == pytest.approx(0.05)
     assert env.wheel_separation == pytest.approx(0.30)
-    assert env.wheel_joint_names == ('left_wheel_joint', 'right_wheel_joint')
+    assert env.joint_names == ('left_wheel_joint', 'right_wheel_joint')   # as JointState
 
 
 def test_equal_wheel_speeds_drive_straight_forward():
@@ -58,7 +60,7 @@ def test_equal_wheel_speeds_drive_straight_forward():
     assert abs(y) < 0.01 and abs(yaw) < 0.01
     v, omega = env.twist()
     assert v == pytest.approx(0.5, rel=0.03) and abs(omega) < 0.01
-    left, right = env.wheel_velocities()
+    left, right = env.joint_velocities()
     assert left == pytest.approx(right, rel=1e-3)
     assert left == pytest.approx(0.5 / env.wheel_radius, rel=0.02)
 
@@ -70,7 +72,7 @@ def test_positive_angular_z_turns_counter_clockwise():
     assert yaw == pytest.approx(1.0, rel=0.05)
     assert math.hypot(x, y) < 0.02                          # turns on the spot
     assert env.twist()[1] == pytest.approx(1.0, rel=0.03)
-    left, right = env.wheel_velocities()
+    left, right = env.joint_velocities()
     assert right > 0 > left
     env = fresh()
     drive(env, [0.4, 0.8], 1.0)                             # forward and left: y grows

@@ -10,21 +10,20 @@ torch = pytest.importorskip('torch')
 pytest.importorskip('ncps')
 
 from liquid_control.runtime import load_controller
-from liquid_control.tasks.spec import TaskSpec
-from liquid_control.training.sim_tasks import SimTask
+from liquid_control.tasks import Task
 from liquid_control.training.train import train
-
-TOY = TaskSpec(name='toy', obs_names=('x', 'v', 'heading', 'turn_rate'), action_names=('force',),
-               action_low=(-2.0,), action_high=(2.0,), angle_obs=('heading',))
 
 
 class ToyEnv:
-    """A point mass on a line (x'' = u) with a heading that turns with the velocity."""
+    """A point mass on a line (x'' = u) with a heading that turns with the velocity: a task
+    environment without MuJoCo, to check the pipeline alone."""
 
-    spec = TOY
     physics_dt = 0.005
     time_limit = 2.0
-    obs_scale = np.array([0.5, 0.5, 1.0, 0.5])
+
+    def __init__(self, physics=None, task=None):
+        self.task = task
+        self.obs_scale = np.array(task.obs_scale)
 
     def reset(self, rng):
         self.x, self.v, self.heading, self.time = rng.uniform(-1, 1), 0.0, rng.uniform(-3, 3), 0.0
@@ -67,12 +66,15 @@ class ToyExpert:
         return np.array([-4.0 * obs[0] - 3.0 * obs[1]])
 
 
-TOY_SIM = SimTask(TOY, ToyEnv, ToyExpert, 2.0)
+TOY = Task(name='toy', description='a point mass to hold at the origin', mjcf='toy.xml',
+           obs_names=('x', 'v', 'heading', 'turn_rate'), action_names=('force',),
+           action_low=(-2.0,), action_high=(2.0,), angle_obs=('heading',),
+           obs_scale=(0.5, 0.5, 1.0, 0.5), episode_seconds=2.0, env=ToyEnv, expert=ToyExpert)
 
 
 @pytest.mark.parametrize('arch', ['cfc', 'ltc', 'ncp', 'gru'])
 def test_quick_training_exports_a_loadable_model(tmp_path, arch):
-    report = train('toy', arch, seed=1, out_dir=tmp_path, quick=True, sim=TOY_SIM,
+    report = train(TOY, arch, seed=1, out_dir=tmp_path, quick=True,
                    run_dir=tmp_path / 'runs', hidden=8, log=lambda *_: None)
     session = load_controller(tmp_path / f'toy_{arch}.onnx')
     assert session.metadata.arch == arch and session.metadata.seed == 1
@@ -85,9 +87,9 @@ def test_quick_training_exports_a_loadable_model(tmp_path, arch):
 
 
 def test_same_seed_same_weights(tmp_path):
-    a = train('toy', 'gru', seed=3, out_dir=tmp_path / 'a', quick=True, sim=TOY_SIM, hidden=8,
+    a = train(TOY, 'gru', seed=3, out_dir=tmp_path / 'a', quick=True, hidden=8,
               log=lambda *_: None)
-    b = train('toy', 'gru', seed=3, out_dir=tmp_path / 'b', quick=True, sim=TOY_SIM, hidden=8,
+    b = train(TOY, 'gru', seed=3, out_dir=tmp_path / 'b', quick=True, hidden=8,
               log=lambda *_: None)
     assert a['final_loss'] == b['final_loss']
     meta_a = load_controller(tmp_path / 'a' / 'toy_gru.onnx').metadata
@@ -97,7 +99,7 @@ def test_same_seed_same_weights(tmp_path):
 
 def test_toy_task_is_learnable(tmp_path):
     """A few seconds of real training: the learner tracks the expert in closed loop."""
-    report = train('toy', 'gru', seed=0, out_dir=tmp_path, sim=TOY_SIM, hidden=16,
+    report = train(TOY, 'gru', seed=0, out_dir=tmp_path, hidden=16,
                    log=lambda *_: None, expert_episodes=16, bc_batches=30, dagger_rounds=1,
                    dagger_episodes=8, dagger_batches=10, lanes=16, batch=8, chunk=25,
                    eval_episodes=10, threads=1)

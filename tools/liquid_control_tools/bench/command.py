@@ -42,7 +42,10 @@ def add_arguments(parser):
                         help='folder of the shipped models (default: models/ of the source tree)')
     parser.add_argument('--workers', type=int, default=2,
                         help='processes for the study and seed training (default 2)')
-    parser.add_argument('--seed-tasks', nargs='+', choices=('cartpole', 'diffdrive'),
+    parser.add_argument('--tasks', nargs='+', metavar='TASK',
+                        help='study: the tasks to compare on (default: every installed task '
+                             'with an expert and models in --models)')
+    parser.add_argument('--seed-tasks', nargs='+', metavar='TASK',
                         help='seeds: tasks to retrain (default cartpole)')
     parser.add_argument('--seed-archs', nargs='+', choices=('cfc', 'ltc', 'ncp', 'gru'),
                         help='seeds: architectures to retrain (default cfc gru)')
@@ -58,7 +61,8 @@ def run(args):
         out / 'results' if args.out else REPO / 'runs' / 'bench')
     ctx = Context(quick=args.quick, out_dir=out, results_dir=results_dir,
                   models_dir=Path(args.models) if args.models else REPO / 'models',
-                  workers=max(1, args.workers), log=_log, seed_tasks=args.seed_tasks,
+                  workers=max(1, args.workers), log=_log, tasks=args.tasks,
+                  seed_tasks=args.seed_tasks,
                   seed_archs=args.seed_archs, extra_seeds=args.extra_seeds)
     selected = [b for b in (args.only or BENCHMARKS) if b not in args.skip]
     _log(f'bench: {", ".join(selected)}{" (quick)" if ctx.quick else ""}; results in '

@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[3]   # the source tree: tools run from it
-TASKS = ('cartpole', 'diffdrive')
 ARCHS = ('cfc', 'ltc', 'ncp', 'gru')
 ARCH_LABELS = {'cfc': 'CfC', 'ltc': 'LTC', 'ncp': 'NCP-CfC', 'gru': 'GRU', 'expert': 'expert'}
 
@@ -33,6 +32,7 @@ class Context:
     results_dir: Path = REPO / 'runs' / 'bench'    # one JSON file per benchmark
     models_dir: Path = REPO / 'models'             # the shipped models
     workers: int = 2                               # processes for the study (cores: 2)
+    tasks: tuple = None                            # study: None = every task with models
     seed_tasks: tuple = None                       # seeds benchmark: None = its defaults
     seed_archs: tuple = None
     extra_seeds: tuple = None
@@ -47,7 +47,16 @@ class Context:
         if self.scratch is None:
             self.scratch = Path(tempfile.mkdtemp(prefix='liquid_control_bench_'))
 
-    # -- model files ---------------------------------------------------------------------------
+    # -- tasks and model files ----------------------------------------------------------------
+    def study_tasks(self):
+        """The tasks the study compares on: those asked for, else every installed task
+        with an expert and at least one model in models_dir."""
+        from liquid_control.tasks import get_task, task_names
+        if self.tasks:
+            return tuple(get_task(t).name for t in self.tasks)
+        return tuple(t for t in task_names() if get_task(t).has_expert
+                     and any(self.shipped(t, arch) for arch in ARCHS))
+
     def shipped(self, task, arch):
         """models/<task>_<arch>.onnx if it exists, else None."""
         path = self.models_dir / f'{task}_{arch}.onnx'
@@ -58,7 +67,7 @@ class Context:
         same graph, same step cost, random weights (needs torch)."""
         key = (task, arch)
         if key not in self._untrained:
-            from liquid_control.tasks.spec import get_task
+            from liquid_control.tasks import get_task
             from liquid_control.training.export import export_policy
 
             policy = untrained_policy(get_task(task), arch)
@@ -197,17 +206,12 @@ def discovery_profile():
 
 
 def ros_environment(base=None):
-    """Environment for ROS 2 processes of one benchmark: a private DDS domain on localhost
-    (so parallel runs and other users never see each other), quick discovery (Fast DDS, see
-    DISCOVERY_PROFILE) and logs in a temp folder."""
-    import random
-    env = dict(base if base is not None else os.environ)
-    if env.get('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp') == 'rmw_fastrtps_cpp':
+    """Environment for ROS 2 processes of one benchmark: a new private DDS domain on
+    localhost (so parallel runs and other users never see each other), quick discovery (Fast
+    DDS, see DISCOVERY_PROFILE), warnings and errors only in the logs."""
+    from liquid_control.bringup.processes import isolated_environment, private_domain_id
+    env = isolated_environment(private_domain_id(), base=base)
+    if env.get('RMW_IMPLEMENTATION') == 'rmw_fastrtps_cpp':
         env['FASTDDS_DEFAULT_PROFILES_FILE'] = discovery_profile()
-    env['ROS_DOMAIN_ID'] = str(random.SystemRandom().randint(1, 101))
-    env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
-    env.setdefault('ROS_LOG_DIR', tempfile.mkdtemp(prefix='liquid_control_bench_roslog_'))
-    env.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
     env['RCUTILS_LOGGING_SEVERITY_THRESHOLD'] = 'WARN'
-    env['PYTHONUNBUFFERED'] = '1'
     return env

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from .common import ros_environment
-from .ros_harness import NodeProcess, ProcSampler, Traffic
+from .ros_harness import ProcSampler, Traffic, controller_process
 
 RATES_HZ = (100.0, 1000.0)
 BUSY_WAITS_US = (500, 0)
@@ -29,10 +29,10 @@ def run(ctx):
     traffic = Traffic(env)
     try:
         first = RATES_HZ[0]
-        with NodeProcess(model, first, env, ctx.scratch / 'cpu_node.log',
+        with controller_process(model, first, env, ctx.scratch / 'cpu_node.log',
                          busy_wait_us=busy_waits[0]) as node:
             if not traffic.wait_matched(node=node):
-                raise RuntimeError(f'controller_node did not come up:\n{node.output()}')
+                raise RuntimeError(f'controller_node did not come up:\n{node.tail()}')
             sampler = ProcSampler(node.pid)
             for busy_wait_us in busy_waits:
                 for rate in RATES_HZ:
@@ -54,8 +54,8 @@ def run(ctx):
                     rows.append(row)
                     ctx.log(f'  cpu/memory at {rate:g} Hz, busy_wait_us {busy_wait_us}: '
                             f'{row["cpu_percent"]:.0f}% of a core, RSS {row["rss_mib"]:.0f} MiB')
-            if not node.alive():
-                raise RuntimeError(f'controller_node exited:\n{node.output()}')
+            if not node.alive:
+                raise RuntimeError(f'controller_node exited:\n{node.tail()}')
     finally:
         traffic.close()
     # /proc's CPU times tick at 1/CLK_TCK (10 ms): over a window that is the resolution.

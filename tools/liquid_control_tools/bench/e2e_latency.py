@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .common import percentiles, ros_environment
-from .ros_harness import NodeProcess, Traffic, echo_model, latencies
+from .ros_harness import Traffic, controller_process, echo_model, latencies
 
 RATE_HZ = 500.0
 PHASE_BINS = 20
@@ -56,9 +56,9 @@ def run(ctx):
             f'{messages} sensor messages over {seconds:g} s')
     traffic = Traffic(env)
     try:
-        with NodeProcess(model, RATE_HZ, env, ctx.scratch / 'e2e_node.log') as node:
+        with controller_process(model, RATE_HZ, env, ctx.scratch / 'e2e_node.log') as node:
             if not traffic.wait_matched(node=node):
-                raise RuntimeError(f'controller_node did not come up:\n{node.output()}')
+                raise RuntimeError(f'controller_node did not come up:\n{node.tail()}')
             traffic.run(1.0, 1.0 / RATE_HZ)                     # warm-up, not recorded
             traffic.run(seconds, publish_period, record=True)
     finally:

@@ -38,17 +38,19 @@ def _run_node_subject(args):
     from rclpy.parameter import Parameter
 
     from liquid_control.control.loop import TickStats
+    from liquid_control.control.params import read_params_file
     from liquid_control.nodes.controller_node import SWITCH_INTERVAL_S, ControllerNode
+    from liquid_control.tasks import get_task
 
     sys.setswitchinterval(SWITCH_INTERVAL_S)     # as controller_node's main()
     rclpy.init()
     stats = TickStats(keep_history=True)
-    overrides = [Parameter('model', value=args.model),
-                 Parameter('control_rate_hz', value=float(args.rate)),
-                 Parameter('sensor_timeout_s', value=1.0),
-                 Parameter('busy_wait_us', value=int(args.busy_wait_us)),
-                 Parameter('thread_priority', value=int(args.thread_priority)),
-                 Parameter('busy_wait_adaptive', value=not args.fixed_busy_wait)]
+    values = read_params_file(get_task('cartpole').params_file, 'liquid_controller')
+    values.update(model=args.model, control_rate_hz=float(args.rate), sensor_timeout_s=1.0,
+                  busy_wait_us=int(args.busy_wait_us),
+                  thread_priority=int(args.thread_priority),
+                  busy_wait_adaptive=not args.fixed_busy_wait)
+    overrides = [Parameter(name, value=value) for name, value in values.items()]
     node = ControllerNode(namespace=NAMESPACE, parameter_overrides=overrides, tick_stats=stats)
     executor = SingleThreadedExecutor()
     executor.add_node(node)

@@ -1,7 +1,7 @@
 """Processes and traffic for the benchmarks that run the real controller node.
 
-- `NodeProcess`: `controller_node` in a process of its own (the cart-pole mapping: JointState
-  in, Float64MultiArray out), in a private namespace and DDS domain.
+- `controller_process`: `controller_node` in a process of its own (the cart-pole mapping:
+  JointState in, Float64MultiArray out), in a private namespace and DDS domain.
 - `Traffic`: in this process, a JointState publisher at a set rate and a subscriber to the
   node's commands that records each command's value and its DDS receive timestamp.
 - `echo_model`: a copy of a controller whose command equals its first observation, so a
@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
+
+from liquid_control.bringup.processes import NodeProcess, node_command
+from liquid_control.tasks import get_task
 
 NAMESPACE = '/liquid_bench'
 SEQ_STEP = 0.01          # command value per sequence number
@@ -84,43 +84,16 @@ def ros_env(env):
                 os.environ[k] = v
 
 
-class NodeProcess:
-    """controller_node in its own process; stop() sends SIGINT (the node's clean exit)."""
-
-    def __init__(self, model, rate_hz, env, log_path, busy_wait_us=None, sensor_timeout_s=1.0):
-        args = [sys.executable, '-m', 'liquid_control.nodes.controller_node', '--ros-args',
-                '-r', f'__ns:={NAMESPACE}', '-p', f'model:={model}',
-                '-p', f'control_rate_hz:={float(rate_hz)}',
-                '-p', f'sensor_timeout_s:={float(sensor_timeout_s)}']
-        if busy_wait_us is not None:
-            args += ['-p', f'busy_wait_us:={int(busy_wait_us)}']
-        self.log_path = Path(log_path)
-        self._log = open(self.log_path, 'w')
-        self.proc = subprocess.Popen(args, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        self.pid = self.proc.pid
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def output(self):
-        self._log.flush()
-        return self.log_path.read_text(errors='replace')
-
-    def stop(self, timeout=10.0):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._log.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
+def controller_process(model, rate_hz, env, log_path, busy_wait_us=None, sensor_timeout_s=1.0):
+    """controller_node with the cart-pole's parameters in its own process (a
+    liquid_control.bringup.processes.NodeProcess: stop() sends SIGINT, its clean exit)."""
+    params = {'model': str(model), 'control_rate_hz': float(rate_hz),
+              'sensor_timeout_s': float(sensor_timeout_s)}
+    if busy_wait_us is not None:
+        params['busy_wait_us'] = int(busy_wait_us)
+    command = node_command('controller_node', params, get_task('cartpole').params_file,
+                           namespace=NAMESPACE)
+    return NodeProcess('controller_node', command, env, log_path)
 
 
 class ProcSampler:
@@ -185,7 +158,7 @@ class Traffic:
         """True once the node's subscription and publisher have matched ours."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if node is not None and not node.alive():
+            if node is not None and not node.alive:
                 return False
             if self.pub.get_subscription_count() > 0 and self.sub.get_publisher_count() > 0:
                 return True

@@ -16,6 +16,8 @@ import os
 import time
 from dataclasses import asdict
 
+from liquid_control.tasks import get_task
+
 from .study import EPISODES, STUDY_SEED, conditions, run_cell
 
 SEED_TASKS = ('cartpole',)      # diff-drive episodes cost ~4x: opt in with --seed-tasks
@@ -69,8 +71,8 @@ def run(ctx):
             for seed in seeds:
                 out_dir = str(ctx.scratch / 'seeds' / f'seed{seed}')
                 jobs.append((task, arch, seed, out_dir, ctx.quick, episodes, duration))
-    # Diff-drive and slower cells first, so the two processes finish together.
-    jobs.sort(key=lambda j: (j[0] == 'diffdrive', j[1] == 'ltc'), reverse=True)
+    # Longer episodes and slower cells first, so the processes finish together.
+    jobs.sort(key=lambda j: (get_task(j[0]).episode_seconds, j[1] == 'ltc'), reverse=True)
     ctx.log(f'seeds: training {len(jobs)} models (seeds {", ".join(map(str, seeds))} of '
             f'{", ".join(archs)}) and evaluating each on {len(SEED_CONDITIONS)} conditions '
             f'x {episodes} episodes, {ctx.workers} process(es)')

@@ -165,7 +165,7 @@ def run(ctx):
     import torch
 
     from liquid_control.nets import count_params
-    from liquid_control.tasks.spec import get_task
+    from liquid_control.tasks import get_task
     from liquid_control.training.deploy import deploy_form
 
     from .common import untrained_policy

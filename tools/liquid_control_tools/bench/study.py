@@ -2,13 +2,15 @@
 ROS-free MuJoCo simulator, through the ONNX runtime (ControllerSession, as the node steps
 it), beside the expert, under the same disturbances and on the same episodes.
 
-Cells = task x controller x condition; 100 episodes each (episode i of every cell starts
+Tasks: every installed task with an expert and shipped models (or --tasks). Cells = task x
+controller x condition; 100 episodes each (episode i of every cell starts
 from episode_rng(STUDY_SEED, i): the same start states, and for equal conditions the same
 noise, for every controller). Conditions: nominal; observation noise 5 and 10% of each
 signal's spread; dt jitter +-25 and +-50%; control rate changed at deploy time (trained at
-50 Hz, run at 25 and 100 Hz); actuator delay of 1 and 2 ticks; physics changed (cart-pole:
-pole mass and length x0.7 and x1.3; diff-drive: wheel radius x0.9 and x1.1, the drive still
-configured with the nominal radius). The expert uses the nominal physics model throughout.
+50 Hz, run at 25 and 100 Hz); actuator delay of 1 and 2 ticks; physics changed as the task's
+PhysicsChange.study values say (cart-pole: pole mass and length x0.7 and x1.3; diff-drive:
+wheel radius x0.9 and x1.1, the drive still configured with the nominal radius). The expert
+uses the nominal physics model throughout.
 
 Per cell: success rate with a 95% Wilson interval, mean return and mean tracking error, and
 the per-episode outcomes, which `report` pairs episode by episode (McNemar's exact test) to
@@ -22,18 +24,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .common import ARCHS, TASKS
+from liquid_control.tasks import get_task
+
+from .common import ARCHS
 
 STUDY_SEED = 20_240_607     # not the training evaluation's seed: held-out start states
 EPISODES = 100
 NOMINAL_RATE_HZ = 50.0
-PHYSICS = {
-    'cartpole': (('pole_mass_scale', 0.7), ('pole_mass_scale', 1.3),
-                 ('pole_length_scale', 0.7), ('pole_length_scale', 1.3)),
-    'diffdrive': (('wheel_radius_scale', 0.9), ('wheel_radius_scale', 1.1)),
-}
-PHYSICS_LABELS = {'pole_mass_scale': 'pole mass', 'pole_length_scale': 'pole length',
-                  'wheel_radius_scale': 'wheel radius'}
 
 
 @dataclass(frozen=True)
@@ -63,10 +60,10 @@ def conditions(task):
             for hz in (25, 100)]
     out += [Condition(f'delay_{k}', 'actuator delay', f'delay {k} tick{"s" * (k > 1)}', k,
                       action_delay=k) for k in (1, 2)]
-    for key, scale in PHYSICS[task]:
-        name = PHYSICS_LABELS[key]
-        out.append(Condition(f'{key.removesuffix("_scale")}_{scale:g}', f'{name}',
-                             f'{name} ×{scale:g}', scale, physics={key: scale}))
+    for key, change in get_task(task).physics.items():
+        for scale in change.study:
+            out.append(Condition(f'{key.removesuffix("_scale")}_{scale:g}', change.label,
+                                 f'{change.label} ×{scale:g}', scale, physics={key: scale}))
     return out
 
 
@@ -83,13 +80,13 @@ def group_levels(task, group):
 def run_cell(job):
     """job = (task, controller name, model path or None for the expert, Condition as dict,
     episodes, duration or None) -> the cell's result dict."""
-    task, name, model, cond, episodes, duration = job
-    from liquid_control.sim import make_env, make_expert
+    task_name, name, model, cond, episodes, duration = job
     from liquid_control.sim.episode import evaluate
 
+    task = get_task(task_name)
     cond = Condition(**cond)
     if model is None:
-        factory = lambda: make_expert(task)  # noqa: E731
+        factory = task.make_expert
         controller = None
     else:
         from liquid_control.runtime import load_controller
@@ -100,11 +97,11 @@ def run_cell(job):
     if duration is not None:
         kwargs['duration'] = duration
     started, cpu_started = time.perf_counter(), time.process_time()
-    ev = evaluate(lambda: make_env(task, cond.physics or None), factory, episodes, STUDY_SEED,
+    ev = evaluate(lambda: task.make_env(cond.physics or None), factory, episodes, STUDY_SEED,
                   **kwargs)
     s = ev.summary
     out = {
-        'task': task, 'controller': name, 'condition': cond.id,
+        'task': task.name, 'controller': name, 'condition': cond.id,
         'episodes': s['episodes'], 'successes': s['successes'],
         'success_rate': s['success_rate'], 'success_ci95': list(s['success_ci95']),
         'mean_return': s['mean_return'], 'mean_tracking_error': s['mean_tracking_error'],
@@ -179,11 +176,12 @@ def _progress(log, done, total, res):
 def _cost(job):
     """Rough relative cost for scheduling the longest cells first."""
     task, name, _, cond, _, _ = job
-    return (3.0 if task == 'diffdrive' else 1.0) * cond['rate_hz'] / NOMINAL_RATE_HZ \
+    return get_task(task).episode_seconds * cond['rate_hz'] / NOMINAL_RATE_HZ \
         * (1.0 if name == 'expert' else 1.5)
 
 
-def run(ctx, archs=ARCHS, tasks=TASKS):
+def run(ctx, archs=ARCHS, tasks=None):
+    tasks = tasks or ctx.study_tasks()
     episodes = 2 if ctx.quick else EPISODES
     duration = 0.5 if ctx.quick else None
     plan, info = [], {}

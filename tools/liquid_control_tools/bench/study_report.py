@@ -274,7 +274,7 @@ def task_section(task, data, img, seeds=None):
     lines += ['### Success % (95% Wilson interval)', '', table(header, cond_rows), '',
               f'![{task} study]({img})', '',
               '### Return / tracking error (mean ± 95% interval half-width)', '',
-              TRACKING[task], '', table(header, perf_rows), '']
+              metrics_note(task), '', table(header, perf_rows), '']
     comps = comparisons(data)
     if comps:
         present = [a for a in LIQUID if a in data['models']]
@@ -296,13 +296,12 @@ def task_section(task, data, img, seeds=None):
     return lines
 
 
-TRACKING = {
-    'cartpole': 'Return: integral of (1 + cos angle)/2 − 0.1 (x/2.4)², per second of the 10 s '
-                'episode (max 10). Tracking error: mean |pole angle from upright| (rad) over '
-                'the last 2 s (π when the episode ended within its first 2 s).',
-    'diffdrive': 'Return: metres of progress along the path minus ∫|cross-track error| dt, '
-                 '+1 on reaching the goal. Tracking error: time-mean |cross-track error| (m).',
-}
+def metrics_note(task):
+    """What the task's return and tracking error measure (its Task's own words)."""
+    from liquid_control.tasks import get_task
+    task = get_task(task)
+    return (f'Return: {task.return_rule or "as the task defines it"}. '
+            f'Tracking error: {task.tracking_error or "as the task defines it"}.')
 
 
 def seeds_section(seeds, img):

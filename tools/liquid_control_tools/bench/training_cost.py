@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .common import ARCHS, TASKS
+from .common import ARCHS
 
 WALL_TIME = re.compile(r'training wall time:\s*([0-9.]+)\s*s\b')
 CPU_TIME = re.compile(r'training wall time:[^\n]*?\(([0-9.]+)\s*s of CPU\)')
@@ -41,7 +41,7 @@ def run(ctx):
     from liquid_control.runtime import load_controller
 
     rows = []
-    for task in TASKS:
+    for task in ctx.study_tasks():
         for arch in ARCHS:
             path, source = ctx.model(task, arch)
             meta = load_controller(path).metadata

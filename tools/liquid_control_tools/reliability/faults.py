@@ -3,8 +3,9 @@ each, and what must (and must not) happen checked over DDS.
 
 Every scenario returns {'scenario', 'survived', 'checks': [{'check', 'ok', 'detail'}],
 'figures': {...}, 'seconds'}; it survived when every check holds. `run_faults()` runs them
-all (the bench); each test in test/integration/test_faults_node.py runs one. Throughout every scenario the
-command watch checks each command the node publishes (finite, within the limits).
+all (the bench); each test in test/integration/test_faults_node.py runs one. Throughout
+every scenario the command watch checks each command the node publishes (finite, within the
+limits).
 
 Scenarios:
   sensor_restart      the sensor driver is killed (SIGKILL) and restarted
@@ -30,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from .harness import CONTROLLER_STATUS, SIM_STATUS, Driver, task_parameters, wait_until
-from .processes import NodeProcess, controller_command, sensor_command, sim_command
+from .processes import (NodeProcess, controller_command, node_environment, sensor_command,
+                        sim_command)
 
 CONTROLLER = '/liquid_controller'
 SIM = '/liquid_sim'
@@ -69,7 +71,8 @@ class Scenario:
         return self.driver
 
     def process(self, command, name):
-        proc = NodeProcess(command, self.workdir / f'{name}_{len(self.processes)}.log', name)
+        proc = NodeProcess(name, command, node_environment(),
+                           self.workdir / f'{name}_{len(self.processes)}.log')
         self.processes.append(proc)
         return proc
 
@@ -110,7 +113,7 @@ class Scenario:
         out = {'scenario': self.name, 'survived': survived, 'checks': self.checks,
                'figures': self.figures, 'seconds': round(time.monotonic() - self.started, 1)}
         if not survived:
-            out['logs'] = {p.log_path.name: p.log(30) for p in self.processes}
+            out['logs'] = {p.log_path.name: p.tail(30) for p in self.processes}
         return out
 
     def close(self):
@@ -212,7 +215,7 @@ def sensor_restart(s, model=None):
                                   timeout=5.0)
     s.check('diagnostics report the watchdog ok again', status is not None,
             status[1] if status else 'no status')
-    s.check('controller process alive', controller.alive, controller.log(10))
+    s.check('controller process alive', controller.alive, controller.tail(10))
 
 
 # -- 2. simulator paused and resumed --------------------------------------------------------------
@@ -251,7 +254,7 @@ def sim_pause(s, model=None):
     s.check('no simulator command timeout caused by the pause',
             timeouts_after == timeouts_before, f'{timeouts_before} -> {timeouts_after}')
     s.check('processes alive', controller.alive and sim.alive,
-            controller.log(10) + sim.log(10))
+            controller.tail(10) + sim.tail(10))
 
 
 # -- 3. /clock jumps backwards -------------------------------------------------------------------
@@ -299,7 +302,7 @@ def clock_backwards(s, model=None, steps=25):
     s.require('controller ticking on /clock', any(v is not None for v in warm))
     before = run(100 * 10 ** 9)
     after = run(1 * 10 ** 9)           # 99 s back: a simulation reset
-    s.require('controller alive after the jump', controller.alive, controller.log(20))
+    s.require('controller alive after the jump', controller.alive, controller.tail(20))
     controlled = [v for v in after if v is not None and not np.allclose(v, s.safe)]
     s.require('control resumes after the jump', len(controlled) >= 5,
               f'{len(controlled)} controlled commands')
@@ -353,7 +356,7 @@ def sim_reset_clock(s, model=None):
     running = s.driver.next_status(SIM_STATUS, lambda it: it[1] == 'running', timeout=5.0)
     s.check('simulation running with the controller', running is not None)
     s.check('processes alive', controller.alive and sim.alive,
-            controller.log(10) + sim.log(10))
+            controller.tail(10) + sim.tail(10))
 
 
 def _f(values, key):
@@ -451,7 +454,7 @@ def model_file_faults(s, model=None, race_swaps=30):
     s.check('diagnostics show the new model', status is not None)
     s.wait_command(_close([FEED_POSITION]), 5.0, 'controlling with the new model')
     s.driver.node.destroy_timer(feed)
-    s.check('controller process alive', controller.alive, controller.log(10))
+    s.check('controller process alive', controller.alive, controller.tail(10))
 
 
 # -- 5. invalid parameters ------------------------------------------------------------------------
@@ -505,7 +508,7 @@ def invalid_parameters(s, model=None):
     s.check('command rate unchanged (within 20 %)', rate > 0.8 * RATE_HZ, f'{rate:.1f} Hz')
     s.wait_command(_close([FEED_POSITION]), 5.0, 'still controlling on the data')
     s.driver.node.destroy_timer(feed)
-    s.check('controller process alive', controller.alive, controller.log(10))
+    s.check('controller process alive', controller.alive, controller.tail(10))
 
 
 def _same(a, b):
@@ -579,7 +582,7 @@ def controller_killed(s, model=None):
     # shows here depends on the 1 s diagnostics period and on the machine's load.
     s.check('reported within command_timeout_s + one diagnostics period + 5 s of slack',
             latency <= command_timeout + 6.0, f'{latency:.2f} s')
-    s.check('simulator alive', sim.alive, sim.log(10))
+    s.check('simulator alive', sim.alive, sim.tail(10))
 
 
 SCENARIOS = {

@@ -17,50 +17,33 @@ from __future__ import annotations
 
 import math
 import os
-import random
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
-from liquid_control.bringup.controller_launch import flatten
+from liquid_control.bringup.processes import isolated_environment
+from liquid_control.control.params import read_params_file
+from liquid_control.interfaces import (DIAGNOSTICS, SIM_STATUS_NAME, TWIST, TWIST_FIELDS, absolute,
+                                       message_class)
+from liquid_control.tasks import get_task
 
 REPO = Path(__file__).resolve().parents[3]   # the source tree: tools run from it
-COMMAND_TOPICS = {'cartpole': '/effort_controller/commands', 'diffdrive': '/cmd_vel'}
 CONTROLLER_STATUS = 'liquid_controller: control loop'
-SIM_STATUS = 'liquid_sim: simulation'
+SIM_STATUS = SIM_STATUS_NAME
 
 
-def isolate_ros(env=None):
-    """A private DDS domain on localhost and a temporary ROS log folder (unless set).
-
-    Applied to os.environ (or `env`) before rclpy is initialised; child processes inherit it.
-    """
-    env = os.environ if env is None else env
-    if 'ROS_DOMAIN_ID' not in env:
-        env['ROS_DOMAIN_ID'] = str(random.SystemRandom().randint(1, 101))
-    env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
-    env.setdefault('ROS_LOG_DIR', tempfile.mkdtemp(prefix='liquid_control_roslog_'))
-    env.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
-    return env
-
-
-def config_dir():
-    """config/ of the source tree, else share/liquid_control/config of the install."""
-    source = REPO / 'config'
-    if source.is_dir():
-        return source
-    from ament_index_python.packages import get_package_share_directory
-    return Path(get_package_share_directory('liquid_control')) / 'config'
+def isolate_ros():
+    """This process's environment: a private DDS domain on localhost (the one set, else a
+    random one), ROS logs in a temporary folder; set before rclpy starts, inherited by the
+    processes started from here."""
+    os.environ.update(isolated_environment())
 
 
 def task_parameters(task, **overrides):
-    """config/<task>.yaml (liquid_controller's ros__parameters) flattened, with overrides."""
-    import yaml
-    doc = yaml.safe_load((config_dir() / f'{task}.yaml').read_text())
-    values = flatten(doc['liquid_controller']['ros__parameters'])
+    """The task's controller parameters (liquid_controller's, flattened), with overrides."""
+    values = read_params_file(get_task(task).params_file, 'liquid_controller')
     values.update(overrides)
     return values
 
@@ -114,7 +97,7 @@ class CommandWatch:
     """Every command the node publishes, checked on arrival (see module docstring)."""
 
     def __init__(self, task, low, high, safe):
-        self.task = task
+        self.command = get_task(task).sim_io.command
         self.low = np.asarray(low, dtype=np.float64)
         self.high = np.asarray(high, dtype=np.float64)
         self.safe = np.asarray(safe, dtype=np.float64)
@@ -141,10 +124,12 @@ class CommandWatch:
             self.gaps.clear()
 
     def values(self, msg):
-        if self.task == 'cartpole':
-            return np.asarray(msg.data, dtype=np.float64), True
-        unused = (msg.linear.y, msg.linear.z, msg.angular.x, msg.angular.y)
-        return np.array([msg.linear.x, msg.angular.z]), all(v == 0.0 for v in unused)
+        """(the command's values, whether the message's unused fields are all zero)."""
+        values = self.command.values(msg)
+        if self.command.msg_type != TWIST:
+            return values, True
+        unused = [f for f in TWIST_FIELDS if f not in self.command.fields]
+        return values, all(self.command._field(msg, f) == 0.0 for f in unused)
 
     def __call__(self, msg, info):
         # Two parameters: rclpy then passes the message info with its source timestamp.
@@ -209,24 +194,20 @@ class Driver:
         from rclpy.qos import QoSProfile, ReliabilityPolicy
 
         isolate_ros()
-        self.task = task
+        self.task = get_task(task)
         self.context = rclpy.Context()
         rclpy.init(context=self.context)
         self.spinner = Spinner(self.context)
         self.node = self.spinner.add(rclpy.create_node(name, context=self.context))
         reliable = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
         self.commands = CommandWatch(task, low, high, safe)
-        if task == 'cartpole':
-            from std_msgs.msg import Float64MultiArray
-            self.node.create_subscription(Float64MultiArray, command_ns + COMMAND_TOPICS[task],
-                                          self.commands, reliable)
-        else:
-            from geometry_msgs.msg import Twist
-            self.node.create_subscription(Twist, command_ns + COMMAND_TOPICS[task],
-                                          self.commands, reliable)
+        command = self.task.sim_io.command
+        self.node.create_subscription(message_class(command.msg_type),
+                                      command_ns + absolute(command.topic), self.commands,
+                                      reliable)
         self.statuses = {}           # status name -> [(level, message, {key: value})]
         self._diag_cond = threading.Condition()
-        self.node.create_subscription(DiagnosticArray, '/diagnostics', self._on_diagnostics,
+        self.node.create_subscription(DiagnosticArray, DIAGNOSTICS, self._on_diagnostics,
                                       QoSProfile(depth=100,
                                                  reliability=ReliabilityPolicy.RELIABLE))
         self.publishers = {}

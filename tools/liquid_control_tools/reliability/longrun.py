@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .harness import CONTROLLER_STATUS, SIM_STATUS, Driver, task_parameters
-from .processes import NodeProcess, controller_command, sim_command
+from .processes import NodeProcess, controller_command, node_environment, sim_command
 
 MB = 1024 * 1024
 # "No burst of missed ticks": no gap between two consecutive commands (by the controller's
@@ -59,12 +59,13 @@ def run_long(duration_s=60.0, rate_hz=500.0, model=None, workdir=None, warmup_s=
     limits = task_parameters('cartpole')
     driver = Driver('cartpole', limits['action.min'], limits['action.max'],
                     limits['action.safe'], name='reliability_longrun')
-    sim = NodeProcess(sim_command(task='cartpole', mode='realtime', publish_rate_hz=rate_hz,
-                                  command_timeout_s=0.5), workdir / 'sim.log', 'sim')
-    controller = NodeProcess(controller_command('cartpole', model=str(model),
-                                                control_rate_hz=rate_hz,
-                                                sensor_timeout_s=float(sensor_timeout_s)),
-                             workdir / 'controller.log', 'controller')
+    sim = NodeProcess('sim', sim_command(task='cartpole', mode='realtime',
+                                         publish_rate_hz=rate_hz, command_timeout_s=0.5),
+                      node_environment(), workdir / 'sim.log')
+    controller = NodeProcess('controller', controller_command(
+        'cartpole', model=str(model), control_rate_hz=rate_hz,
+        sensor_timeout_s=float(sensor_timeout_s)), node_environment(),
+        workdir / 'controller.log')
     samples = []
     scheduling = ''
     resets = 0
@@ -156,7 +157,7 @@ def run_long(duration_s=60.0, rate_hz=500.0, model=None, workdir=None, warmup_s=
         controller_exit_code=controller_exit, error=error, cores=os.cpu_count(),
         sensor_timeout_s=float(sensor_timeout_s), reset_every_s=float(reset_every_s),
         loop_scheduling=scheduling,
-        logs={'controller': controller.log(20), 'sim': sim.log(20)} if error else {})
+        logs={'controller': controller.tail(20), 'sim': sim.tail(20)} if error else {})
     result['checks'] = checks(result)
     result['survived'] = all(c['ok'] for c in result['checks'] if c['required'])
     result['timing_held'] = all(c['ok'] for c in result['checks'] if not c['required'])

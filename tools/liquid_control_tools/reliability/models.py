@@ -25,7 +25,7 @@ def probe_model(path, task='cartpole', n_hidden=16, seed=0):
     from onnx import TensorProto, helper, numpy_helper
 
     from liquid_control.runtime.contract import ModelMetadata
-    from liquid_control.tasks.spec import get_task
+    from liquid_control.tasks import get_task
 
     spec = get_task(task)
     n_obs, n_act = spec.n_obs, spec.n_act

@@ -31,7 +31,7 @@ FINDINGS = (
              'sim_node\'s diagnostics): about 0.1 MB more per simulated second at 500 Hz and '
              'a growing CPU cost, without bound while no reset comes (the long run resets '
              'every 30 s, which bounds it there).',
-     'where': 'liquid_control/sim/cartpole.py: keeps only the final 2 s window and a running '
+     'where': 'liquid_control/tasks/cartpole/env.py: keeps only the final 2 s window and a running '
               'maximum',
      'test': 'test/integration/test_reliability_sim_memory.py'},
     {'known': None, 'status': 'loop timing mitigated in 4e806e9; CPU cost open',
@@ -59,15 +59,16 @@ CI_TESTS = (
     ('test/ros/test_fuzz_node.py', 'hypothesis fuzzing of the in-process node over DDS: 150 '
      'cart-pole and 100 diff-drive cases plus the explicit ones', '~30 s'),
     ('test/ros/test_fuzz_regressions.py', 'the smallest messages that showed a bug', '~5 s'),
-    ('test/integration/test_faults_node.py', 'the 8 fault scenarios, nodes as separate processes', '~70 s'),
+    ('test/integration/test_faults_node.py', 'the 8 fault scenarios, nodes as separate '
+     'processes', '~70 s'),
     ('test/unit/test_integrity.py', 'sha256 pin and card, bytes loaded = bytes hashed, no external '
      'data, no custom ops, name resolution', '~5 s'),
     ('test/ros/test_integrity_node.py', 'the node\'s model_sha256 and require_sha256 at configure '
      'and at swaps, over the parameter services', '~5 s'),
-    ('test/integration/test_reliability_long_run.py', '60 s closed loop at 500 Hz (the CI version of the '
-     '30-minute run)', '~65 s'),
-    ('test/integration/test_reliability_sim_memory.py', 'memory of a long simulated episode (cart-pole '
-     'and diff-drive)', '~4 s'),
+    ('test/integration/test_reliability_long_run.py', '60 s closed loop at 500 Hz (the CI '
+     'version of the 30-minute run)', '~65 s'),
+    ('test/integration/test_reliability_sim_memory.py', 'memory of a long simulated episode '
+     '(cart-pole and diff-drive)', '~4 s'),
 )
 
 
@@ -224,8 +225,9 @@ def _faults(faults):
     out = ['## 2. Fault scenarios', '',
            'Each scenario starts `controller_node` (and `sim_node` where it takes part) as '
            'separate processes with config/cartpole.yaml, injects one fault and checks over DDS '
-           'what must happen (tools/liquid_control_tools/reliability/faults.py). Every command published '
-           'in every scenario is checked on arrival: finite and within the limits.', '']
+           'what must happen (tools/liquid_control_tools/reliability/faults.py). Every '
+           'command published in every scenario is checked on arrival: finite and within the '
+           'limits.', '']
     if not faults:
         return out + ['_Not run yet._', '']
     out += [f'Model: {faults.get("model", "?")}. Run {faults.get("run_at", "")}. '
@@ -311,7 +313,8 @@ def _long(long):
            'second, when the controller\'s diagnostics arrive, both processes\' resident memory '
            '(VmRSS) and the controller\'s window figures are sampled; the gaps between '
            'consecutive commands are measured with the controller\'s own publish timestamps '
-           '(tools/liquid_control_tools/reliability/longrun.py). Memory growth is taken after a warm-up.', '']
+           '(tools/liquid_control_tools/reliability/longrun.py). Memory growth is taken after '
+           'a warm-up.', '']
     if not long:
         return out + ['_Not run yet._', '']
     g = long.get('command_gaps_in_periods', {})

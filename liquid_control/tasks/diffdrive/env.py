@@ -1,47 +1,24 @@
-"""Differential-drive path following (sim/assets/diffdrive.xml).
-
-Action: body twist (linear.x m/s, angular.z rad/s), turned into wheel speeds by the inverse
-kinematics of the *configured* wheel radius and separation, as Gazebo's DiffDrive system
-does; `physics` may make the real wheels differ from that configuration. Observation: the
-path features of liquid_control.control.path_features from the true pose and body velocities.
-Each reset draws a new random path starting near the robot. Success = reaching within
-GOAL_TOLERANCE of the path's end before time_limit (path length / REFERENCE_SPEED) while
-never straying more than MAX_CROSS_TRACK from the path.
-"""
+"""The diff-drive's MuJoCo environment (the task and its rules: __init__.py)."""
 from __future__ import annotations
 
 import math
 
 import mujoco
-import numpy as np
 
 from liquid_control.control.path_features import PathTracker
-from liquid_control.tasks.spec import DIFFDRIVE
+from liquid_control.sim.env import TaskEnv
+from liquid_control.sim.paths import random_path
 
-from .env import MujocoEnv
-from .paths import random_path
+from . import (GOAL_TOLERANCE, LOST_CROSS_TRACK, MAX_CROSS_TRACK, PATH_LENGTH_RANGE,
+               REFERENCE_SPEED, TASK)
 
-GOAL_TOLERANCE = 0.25       # m from the path's last point
-MAX_CROSS_TRACK = 0.3       # m; a successful episode never exceeds it
-LOST_CROSS_TRACK = 1.0      # m; the episode ends, failed
-REFERENCE_SPEED = 0.3       # m/s; the time limit is path length / this
-PATH_LENGTH_RANGE = (6.0, 10.0)   # m
+BASE_BODY = 'base_link'
 CROSS_TRACK_PENALTY = 1.0   # reward per m of cross-track error per s
 GOAL_BONUS = 1.0
 
 
-class DiffDriveEnv(MujocoEnv):
-    spec = DIFFDRIVE
-    asset = 'diffdrive'
-    physics_defaults = {'wheel_radius_scale': 1.0, 'wheel_separation_scale': 1.0,
-                        'base_mass_scale': 1.0}
-    wheel_joint_names = ('left_wheel_joint', 'right_wheel_joint')
-    # Each reset sets the episode's own limit (its path length / REFERENCE_SPEED); the class
-    # value is the longest any episode can need, for callers that want one horizon.
-    time_limit = PATH_LENGTH_RANGE[1] / REFERENCE_SPEED
-    # Typical spread of each observation: std over 40 expert episodes, rounded. The unit of
-    # observation noise.
-    obs_scale = np.array([0.02, 0.04, 0.3, 0.3, 0.3, 1.0, 0.17, 0.22])
+class DiffDriveEnv(TaskEnv):
+    task = TASK
 
     def _build(self, mjspec):
         # Configured values, as the drive's parameters would state them.
@@ -62,10 +39,8 @@ class DiffDriveEnv(MujocoEnv):
         self.physical_wheel_radius = radius
         self.physical_wheel_separation = separation
 
-    def __init__(self, physics=None):
-        super().__init__(physics)
-        self._wheel_qpos = [self.model.joint(n).qposadr[0] for n in self.wheel_joint_names]
-        self._wheel_qvel = [self.model.joint(n).dofadr[0] for n in self.wheel_joint_names]
+    def __init__(self, physics=None, task=None):
+        super().__init__(physics, task)
         self._path = None
         self.tracker = None
 
@@ -104,27 +79,18 @@ class DiffDriveEnv(MujocoEnv):
     # --- state a ROS sim node publishes ------------------------------------------------
     def pose(self):
         """(x, y, yaw) of base_link in the world."""
-        w, qx, qy, qz = self.data.qpos[3:7]
-        yaw = math.atan2(2.0 * (w * qz + qx * qy), 1.0 - 2.0 * (qy * qy + qz * qz))
-        return float(self.data.qpos[0]), float(self.data.qpos[1]), yaw
+        return self.body_pose2d(BASE_BODY)
 
     def twist(self):
         """(v, omega): forward speed along base_link x and yaw rate, as odometry reports."""
-        _, _, yaw = self.pose()
-        vx, vy = self.data.qvel[0], self.data.qvel[1]          # world frame
-        return float(math.cos(yaw) * vx + math.sin(yaw) * vy), float(self.data.qvel[5])
+        return self.body_twist2d(BASE_BODY)
 
     def path(self):
+        """The episode's path, (N, 2), for the PlannedPath output (/plan)."""
         return self._path.copy()
 
     def goal(self):
         return self._path[-1].copy()
-
-    def wheel_positions(self):
-        return self.data.qpos[self._wheel_qpos].copy()
-
-    def wheel_velocities(self):
-        return self.data.qvel[self._wheel_qvel].copy()
 
     # --- task -----------------------------------------------------------------------
     def observe(self):

@@ -1,10 +1,4 @@
-"""Cart-pole swing-up and balance on a rail (sim/assets/cartpole.xml).
-
-Observation: CARTPOLE.obs_names = cart position, cart velocity, pole angle (0 upright, not
-wrapped), pole angular velocity. Action: force on the cart, N. An episode starts near
-hanging; success = the pole stays upright for the whole final SUCCESS_WINDOW and the cart
-never reaches a rail end.
-"""
+"""The cart-pole's MuJoCo environment (the task and its rules: __init__.py)."""
 from __future__ import annotations
 
 import math
@@ -13,13 +7,10 @@ from collections import deque
 import mujoco
 import numpy as np
 
-from liquid_control.tasks.spec import CART_JOINT, CARTPOLE, POLE_JOINT
+from liquid_control.sim.env import TaskEnv
 
-from .env import MujocoEnv
+from . import CART_JOINT, RAIL_LIMIT, SUCCESS_WINDOW, TASK, UPRIGHT_TOLERANCE
 
-RAIL_LIMIT = 2.4            # m, the joint range in the MJCF
-UPRIGHT_TOLERANCE = 0.2     # rad of |wrapped pole angle| that counts as upright
-SUCCESS_WINDOW = 2.0        # s at the end of an episode judged for success and error
 _MAX_POLE_RATE = 50.0       # rad/s, far above any swing; bounds the pole's pull on the cart
 
 
@@ -27,16 +18,8 @@ def wrapped(angle):
     return (angle + math.pi) % (2.0 * math.pi) - math.pi
 
 
-class CartPoleEnv(MujocoEnv):
-    spec = CARTPOLE
-    asset = 'cartpole'
-    physics_defaults = {'cart_mass_scale': 1.0, 'pole_mass_scale': 1.0,
-                        'pole_length_scale': 1.0}
-    time_limit = 10.0
-    joint_names = (CART_JOINT, POLE_JOINT)
-    # Typical spread of each observation: std over 100 expert episodes, rounded (the angle's
-    # of its wrapped value, since the raw angle winds). The unit of observation noise.
-    obs_scale = np.array([0.3, 0.6, 0.75, 1.8])
+class CartPoleEnv(TaskEnv):
+    task = TASK
 
     def _build(self, mjspec):
         pole = mjspec.geom('pole')
@@ -44,10 +27,10 @@ class CartPoleEnv(MujocoEnv):
         pole.mass *= self.physics['pole_mass_scale']
         mjspec.geom('cart').mass *= self.physics['cart_mass_scale']
         actuator = mjspec.actuator(f'{CART_JOINT}_effort')
-        actuator.ctrlrange = [self.spec.action_low[0], self.spec.action_high[0]]
+        actuator.ctrlrange = [self.task.action_low[0], self.task.action_high[0]]
 
-    def __init__(self, physics=None):
-        super().__init__(physics)
+    def __init__(self, physics=None, task=None):
+        super().__init__(physics, task)
         # Twice the most the cart can accelerate: full force plus the pole's pull at
         # _MAX_POLE_RATE. While a rail end is out of reach a tick is one mj_step call.
         cart, pole = self.model.body('cart').id, self.model.body('pole').id
@@ -60,6 +43,7 @@ class CartPoleEnv(MujocoEnv):
         # an episode left running (sim_node) keeps bounded memory.
         self._history = deque()
         self._max_abs_cart = 0.0
+        self._first_upright = math.nan
         self.rail_hit = False
 
     def reset(self, rng):
@@ -71,24 +55,13 @@ class CartPoleEnv(MujocoEnv):
         mujoco.mj_forward(self.model, self.data)
         self._history = deque()
         self._max_abs_cart = 0.0
+        self._first_upright = math.nan
         self.rail_hit = False
         self.last_dt = 0.0
-
-    def _set_control(self, action):
-        self.data.ctrl[0] = action[0]
 
     def observe(self):
         qpos, qvel = self.data.qpos, self.data.qvel
         return np.array([qpos[0], qvel[0], qpos[1], qvel[1]])
-
-    def joint_positions(self):
-        return self.data.qpos.copy()
-
-    def joint_velocities(self):
-        return self.data.qvel.copy()
-
-    def joint_efforts(self):
-        return np.array([self.data.actuator_force[0], 0.0])
 
     def _integrate(self, n_steps):
         model, data = self.model, self.data
@@ -106,7 +79,10 @@ class CartPoleEnv(MujocoEnv):
 
     def _after_advance(self, dt):
         history = self._history
-        history.append((self.time, dt, abs(wrapped(self.data.qpos[1])), self.data.qpos[0]))
+        angle = abs(wrapped(self.data.qpos[1]))
+        history.append((self.time, dt, angle, self.data.qpos[0]))
+        if angle < UPRIGHT_TOLERANCE and math.isnan(self._first_upright):
+            self._first_upright = self.time
         self._max_abs_cart = max(self._max_abs_cart, abs(self.data.qpos[0]))
         while history[0][0] <= self.time - SUCCESS_WINDOW + 1e-9:
             history.popleft()
@@ -130,6 +106,7 @@ class CartPoleEnv(MujocoEnv):
             'max_tracking_error': worst,
             'rail_hit': self.rail_hit,
             'max_abs_cart_position': self._max_abs_cart,
+            'first_upright_time': self._first_upright,
             'time': self.time,
         }
 

@@ -1,0 +1,91 @@
+"""`liquid-control tasks`: the installed tasks and where each comes from.
+
+    liquid-control tasks              one line per task: name, package, sizes, expert, models
+    liquid-control tasks cartpole     one task in full: names, limits, physics, ROS side, files
+"""
+from __future__ import annotations
+
+import sys
+
+HELP = 'list the installed tasks (built-in and from task packages), or show one in full'
+
+
+def add_arguments(parser):
+    parser.add_argument('name', nargs='?', help='show this task in full')
+
+
+def _models(name):
+    from liquid_control.runtime import available_models
+    return [m for m in available_models() if m.startswith(f'{name}_')]
+
+
+def _list():
+    from importlib.metadata import entry_points
+
+    from liquid_control.runtime.model_paths import MODELS_GROUP
+    from liquid_control.tasks import installed
+
+    entries = installed()
+    if not entries:
+        print('no tasks are installed')
+        return 1
+    failed = 0
+    for name, entry in entries.items():
+        try:
+            task = entry.load()
+        except ValueError as exc:
+            print(f'{name:12s} {entry.distribution}: BROKEN: {exc}')
+            failed += 1
+            continue
+        models = _models(name)
+        print(f'{name:12s} {entry.distribution} ({entry.value}): {task.description}')
+        print(f'{"":12s} {task.n_obs} observations, {task.n_act} actions at '
+              f'{1.0 / task.nominal_dt:g} Hz; expert: {"yes" if task.has_expert else "no"}; '
+              f'models: {", ".join(models) or "none"}')
+    for ep in entry_points(group=MODELS_GROUP):
+        try:
+            ep.load()
+        except Exception as exc:   # reported here: the model lookup skips it silently
+            print(f'model folder {ep.name} ({ep.value}): BROKEN: {type(exc).__name__}: {exc}')
+            failed += 1
+    return 1 if failed else 0
+
+
+def _show(name):
+    from liquid_control.tasks import get_task
+
+    task = get_task(name)
+    io = task.sim_io
+    rows = [
+        ('description', task.description),
+        ('MJCF', str(task.mjcf)),
+        ('observations', ', '.join(
+            f'{n} (angle)' if n in task.angle_obs else n for n in task.obs_names)),
+        ('actions', ', '.join(f'{n} [{lo:g}, {hi:g}]' for n, lo, hi in zip(
+            task.action_names, task.action_low, task.action_high))),
+        ('control rate', f'{1.0 / task.nominal_dt:g} Hz (nominal dt {task.nominal_dt:g} s)'),
+        ('episode', f'up to {task.episode_seconds:g} s'),
+        ('success', task.success_rule or '(not stated)'),
+        ('tracking error', task.tracking_error or '(not stated)'),
+        ('expert', str(task.expert) if task.has_expert else 'none (train from recordings)'),
+        ('physics changes', ', '.join(
+            f'{k} ({c.label})' for k, c in task.physics.items()) or 'none'),
+        ('simulator publishes', ', '.join(
+            f'{o.topic} ({o.msg_type})' for o in io.outputs)),
+        ('simulator takes', f'{io.command.topic} ({io.command.msg_type})'),
+        ('controller params', str(task.params_file) if task.params_file else 'none'),
+        ('Gazebo world', str(task.gazebo.world) if task.gazebo else 'none'),
+        ('models', ', '.join(_models(task.name)) or 'none'),
+    ]
+    for label, value in rows:
+        print(f'{label + ":":21s}{value}')
+    return 0
+
+
+def run(args):
+    from liquid_control.tasks import UnknownTaskError
+    try:
+        return _show(args.name) if args.name else _list()
+    except (UnknownTaskError, ValueError) as exc:
+        print(f'liquid-control tasks: {exc}', file=sys.stderr)
+        return 2

@@ -1,0 +1,75 @@
+"""Differential-drive path following (built in; registered as `diffdrive`).
+
+A two-wheeled base with a caster (diffdrive.xml) follows a random smooth path it receives as
+a Nav2 planner would publish it. Observation: the path-relative features of
+liquid_control.control.path_features (cross-track and heading error, curvature ahead,
+distance to the goal, speeds) from odometry and the path. Action: body twist (linear.x m/s,
+angular.z rad/s), turned into wheel speeds by the drive's configured kinematics, as Gazebo's
+DiffDrive system does. Success = reaching within GOAL_TOLERANCE of the path's end before
+the time limit (path length / REFERENCE_SPEED) while never straying more than
+MAX_CROSS_TRACK from the path. The ROS side is a mobile base's: /odom and /plan in, /cmd_vel
+out.
+"""
+from pathlib import Path
+
+from liquid_control.control.path_features import FEATURES
+from liquid_control.share import share_file
+from liquid_control.sim.ros_io import (JointStates, PlannedPath, PlanarOdometry, SimIO,
+                                       TwistCommand)
+
+from ..task import Gazebo, HelperNode, PhysicsChange, Plot, Task
+
+HERE = Path(__file__).resolve().parent
+GOAL_TOLERANCE = 0.25       # m from the path's last point
+MAX_CROSS_TRACK = 0.3       # m; a successful episode never exceeds it
+LOST_CROSS_TRACK = 1.0      # m; the episode ends, failed
+REFERENCE_SPEED = 0.3       # m/s; the time limit is path length / this
+PATH_LENGTH_RANGE = (6.0, 10.0)   # m
+
+TASK = Task(
+    name='diffdrive',
+    description='follow a random smooth path to its end with a differential-drive base',
+    mjcf=HERE / 'diffdrive.xml',
+    obs_names=FEATURES,
+    action_names=('linear.x', 'angular.z'),
+    action_low=(0.0, -2.0),
+    action_high=(1.0, 2.0),
+    nominal_dt=0.02,
+    # Typical spread of each observation: std over 40 expert episodes, rounded. The unit of
+    # observation noise.
+    obs_scale=(0.02, 0.04, 0.3, 0.3, 0.3, 1.0, 0.17, 0.22),
+    # Each episode's own limit is its path length / REFERENCE_SPEED; this is the longest.
+    episode_seconds=PATH_LENGTH_RANGE[1] / REFERENCE_SPEED,
+    env='liquid_control.tasks.diffdrive.env:DiffDriveEnv',
+    expert='liquid_control.tasks.diffdrive.expert:DiffDriveExpert',
+    physics={'wheel_radius_scale': PhysicsChange('wheel radius', study=(0.9, 1.1)),
+             'wheel_separation_scale': PhysicsChange('wheel separation'),
+             'base_mass_scale': PhysicsChange('base mass')},
+    success_rule=(f'reach within {GOAL_TOLERANCE} m of the end of a random '
+                  f'{PATH_LENGTH_RANGE[0]:g}-{PATH_LENGTH_RANGE[1]:g} m path within its time '
+                  f'limit (length / {REFERENCE_SPEED} m/s), never more than '
+                  f'{MAX_CROSS_TRACK} m from the path'),
+    tracking_error='time-mean |cross-track error| over the episode, in m',
+    return_rule=('metres of progress along the path minus ∫|cross-track error| dt, +1 on '
+                 'reaching the goal'),
+    sim_io=SimIO(outputs=(PlanarOdometry(), PlannedPath(), JointStates()),
+                 command=TwistCommand(('linear.x', 'angular.z'))),
+    params_file=share_file('config', 'diffdrive.yaml'),
+    gazebo=Gazebo(
+        world=share_file('worlds', 'diffdrive.sdf'),
+        bridge=share_file('config', 'gz_bridge_diffdrive.yaml'),
+        # Gazebo has no planner: liquid_path publishes the path to follow on /plan.
+        helpers=(HelperNode('path_node', 'liquid_path', {'seed': 0}),)),
+    plot=Plot(
+        trajectory=('odom.x', 'odom.y'),
+        panels=((('odom.linear_velocity', 'linear velocity (m/s)'),
+                 ('odom.angular_velocity', 'angular velocity (rad/s)')),),
+        action_labels=('cmd_vel linear.x (m/s)', 'cmd_vel angular.z (rad/s)'),
+        status=(('odom.x', 'x', 'm'), ('odom.y', 'y', 'm'))),
+    # A diff-drive tick costs the simulator ~2 ms (path geometry) against ~0.1 ms for the
+    # cart-pole, and its episodes are longer: fewer, narrower rollouts keep it in budget, and
+    # the smoother task needs a smaller LTC and NCP budget.
+    training={'*': dict(expert_episodes=32, dagger_rounds=4, dagger_episodes=16, lanes=16),
+              'ltc': dict(bc_batches=24, dagger_rounds=3, dagger_batches=12),
+              'ncp': dict(bc_batches=24, dagger_rounds=3, dagger_batches=12)},
+)

@@ -1,0 +1,53 @@
+"""The diff-drive's expert, which the learners imitate: reset(), act(obs, dt) -> action,
+reading only the observation vector (the task's order) and keeping no state."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import TASK
+
+
+class DiffDriveExpert:
+    """Path follower on the path features alone (no access to the path itself).
+
+    Turn rate = curvature feed-forward (v * kappa_near) plus feedback that makes cross-track
+    error e and heading error psi a critically damped pair: for e' = v psi and
+    psi' = omega - v kappa, omega = v kappa - a^2 v e - 2 a v psi gives e'' + 2 a v e' +
+    a^2 v^2 e = 0, i.e. convergence over about 1/a metres of travel whatever the speed.
+    Speed: v_max, lowered for the sharpest curvature ahead (lateral acceleration and turn
+    rate limits) and for large errors, and ramped to zero over the last metres to the goal.
+    """
+
+    max_speed = 0.8                 # m/s
+    max_lateral_accel = 0.5         # m/s^2
+    convergence = 2.5               # 1/m (a above)
+    min_feedback_speed = 0.2        # m/s; heading feedback stays active when slow
+    goal_speed_gain = 0.8           # (m/s) per m of remaining path
+    goal_stop_distance = 0.05       # m of remaining path at which the speed reaches zero
+
+    def __init__(self):
+        self.low = np.array(TASK.action_low)
+        self.high = np.array(TASK.action_high)
+        self.max_turn_rate = float(self.high[1])
+
+    def reset(self):
+        pass
+
+    def speed(self, cross_track, heading, curvatures, goal_distance):
+        sharpest = max(abs(k) for k in curvatures)
+        v = self.max_speed
+        if sharpest > 1e-6:
+            v = min(v, math.sqrt(self.max_lateral_accel / sharpest),
+                    0.7 * self.max_turn_rate / sharpest)
+        v *= max(0.2, 1.0 - abs(heading) / 1.0) * max(0.3, 1.0 - abs(cross_track) / 0.5)
+        return min(v, self.goal_speed_gain * max(goal_distance - self.goal_stop_distance, 0.0))
+
+    def act(self, obs, dt):
+        cross_track, heading, k_near, k_mid, k_far, goal_distance, _, _ = (float(v) for v in obs)
+        v = self.speed(cross_track, heading, (k_near, k_mid, k_far), goal_distance)
+        a = self.convergence
+        v_fb = max(v, self.min_feedback_speed)
+        omega = v * k_near - a * a * v_fb * cross_track - 2.0 * a * v_fb * heading
+        return np.clip(np.array([v, omega]), self.low, self.high)
