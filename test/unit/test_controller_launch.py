@@ -8,6 +8,7 @@ import yaml
 from liquid_control.bringup import controller_launch as la
 from liquid_control.bringup.controller_launch import LaunchArgumentError, resolve
 from liquid_control.control.params import ConfigError, parse_config, read_params_file
+from liquid_control.share import share_file
 from liquid_control.tasks import get_task
 
 from ros_fixtures import CONFIG_DIR, REPO, build_task_model, params_from_config
@@ -30,7 +31,8 @@ def model_dir(tmp_path, monkeypatch):
 def test_task_and_controller_select_the_shipped_model_and_config(model_dir):
     r = resolve(task='cartpole', controller='gru')
     assert r.model == 'cartpole_gru'
-    assert r.params_file == CONFIG_DIR.resolve() / 'cartpole.yaml'
+    # The installed config/ (share/liquid_control, or the source tree when not installed).
+    assert r.params_file == share_file('config', 'cartpole.yaml').resolve()
     assert r.params_file == Path(get_task('cartpole').params_file).resolve()
     file, overrides = r.node_kwargs()['parameters']
     assert file == str(r.params_file)
@@ -120,4 +122,6 @@ def test_python_launch_file_uses_the_resolution_module():
 
 def test_config_files_are_the_defaults_of_the_launch(model_dir):
     for task in ('cartpole', 'diffdrive'):
-        assert la.default_params_file(task).resolve() == (CONFIG_DIR / f'{task}.yaml').resolve()
+        default = la.default_params_file(task)
+        assert default == share_file('config', f'{task}.yaml')
+        assert default.read_text() == (CONFIG_DIR / f'{task}.yaml').read_text()
