@@ -19,6 +19,10 @@ def _models(name):
     return [m for m in available_models() if m.startswith(f'{name}_')]
 
 
+def _count(n, noun):
+    return f'{n} {noun}' + ('' if n == 1 else 's')
+
+
 def _list():
     from importlib.metadata import entry_points
 
@@ -39,8 +43,8 @@ def _list():
             continue
         models = _models(name)
         print(f'{name:12s} {entry.distribution} ({entry.value}): {task.description}')
-        print(f'{"":12s} {task.n_obs} observations, {task.n_act} actions at '
-              f'{1.0 / task.nominal_dt:g} Hz; expert: {"yes" if task.has_expert else "no"}; '
+        print(f'{"":12s} {_count(task.n_obs, "observation")}, {_count(task.n_act, "action")} '
+              f'at {1.0 / task.nominal_dt:g} Hz; expert: {"yes" if task.has_expert else "no"}; '
               f'models: {", ".join(models) or "none"}')
     for ep in entry_points(group=MODELS_GROUP):
         try:

@@ -2,7 +2,7 @@
 in the model directories: any listed in LIQUID_CONTROL_MODEL_PATH, share/liquid_control/models
 of the ROS install, the source tree's models/, then the folders installed packages register
 under the entry point group `liquid_control.models` (a task package ships its models so:
-`pendulum = "pendulum_task:MODELS"`, a path).
+`my_robot = "my_robot_task:MODELS"`, a path).
 
 A name is only ever looked up in those configured directories: never in the working
 directory, and a name cannot climb out of a directory (it is a plain file stem). Anything

@@ -2,7 +2,7 @@
 `liquid_control.tasks` by any installed distribution, liquid_control's own included.
 
     [project.entry-points."liquid_control.tasks"]     # pyproject.toml of a task package
-    pendulum = "pendulum_task:TASK"
+    my_robot = "my_robot_task:TASK"
 
 Entry points are read from the installed distributions' metadata, so a task appears as soon
 as its package is installed (`pip install -e my_task`, or a colcon build) and nothing under
