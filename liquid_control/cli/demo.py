@@ -8,12 +8,12 @@ processes' logs.
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
+from liquid_control.control.path_features import wrap_angle
 from liquid_control.tasks import DEFAULT_TASK, task_names
 
 HELP = ('Run a controller (cfc | ltc | ncp | gru | expert) against the MuJoCo simulator over '
@@ -137,7 +137,7 @@ class Progress:
             if name in signals:
                 value = signals[name]
                 if name in plot.wrap:
-                    value = (value + math.pi) % (2 * math.pi) - math.pi
+                    value = wrap_angle(value)
                 parts.append(f'{label} {value:+.2f} {unit}')
         return '  '.join(parts)
 
@@ -165,7 +165,6 @@ def run(args):
     from liquid_control.bringup.session import ProcessFailed, SimSession
     from liquid_control.recording.analysis import format_summary, load_run, summarize_run
     from liquid_control.recording.plot import plot_run
-
     from liquid_control.tasks import get_task
 
     if args.controller != 'expert':

@@ -20,9 +20,9 @@ import numpy as np
 
 from liquid_control.interfaces import FLOAT64_ARRAY, IMU, JOINT_STATE, ODOMETRY
 
+from .params import ConfigError, mismatch_message
 from .path_features import FEATURES as PATH_FEATURES
 from .path_features import PathTracker
-from .params import ConfigError, mismatch_message
 
 JOINT_ATTRS = ('position', 'velocity', 'effort')
 _XYZ = ('x', 'y', 'z')

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from liquid_control.interfaces import (EFFORT_COMMANDS, FLOAT64_ARRAY, IMU, JOINT_STATE,
-                                       JOINT_STATES, ODOMETRY, TWIST, TWIST_FIELDS,
-                                       TWIST_STAMPED, canonical_type)
+                                       JOINT_STATES, ODOMETRY, TWIST, TWIST_FIELDS, TWIST_STAMPED,
+                                       canonical_type)
 
 SOURCE_TYPES = (JOINT_STATE, IMU, ODOMETRY, FLOAT64_ARRAY)
 SINK_TYPES = (FLOAT64_ARRAY, TWIST, TWIST_STAMPED)

@@ -16,14 +16,13 @@ from __future__ import annotations
 import math
 import sys
 
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from std_msgs.msg import Float64, Float64MultiArray
 
 from liquid_control.interfaces import EFFORT_COMMANDS
 
 from . import qos
-from .process import run_node
+from .process import declare, run_node
 
 NODE_NAME = 'liquid_effort_relay'
 DEFAULT_OUTPUT_TOPIC = 'effort'
@@ -39,19 +38,14 @@ def relay_value(data, low, high):
 class EffortRelay(Node):
     def __init__(self, node_name=NODE_NAME, **kwargs):
         super().__init__(node_name, **kwargs)
-
-        def param(name, default, description, read_only=True):
-            return self.declare_parameter(name, default, ParameterDescriptor(
-                description=description, read_only=read_only)).value
-
-        self.timeout = param('command_timeout_s', 0.5, 'Send zero once after this long '
-                             'without a command (node clock; <= 0: never).', read_only=False)
-        self.low = param('low', -1e9, 'Lowest effort relayed (the joint\'s effort limit).')
-        self.high = param('high', 1e9, 'Highest effort relayed (the joint\'s effort limit).')
+        self.timeout = declare(self, 'command_timeout_s', 0.5, 'Send zero once after this long '
+                               'without a command (node clock; <= 0: never).', read_only=False)
+        self.low = declare(self, 'low', -1e9, "Lowest effort relayed (the joint's limit).")
+        self.high = declare(self, 'high', 1e9, "Highest effort relayed (the joint's limit).")
         if not self.low < self.high:
             raise ValueError(f'low {self.low} must be below high {self.high}')
-        output_topic = param('output_topic', DEFAULT_OUTPUT_TOPIC,
-                             'std_msgs/Float64 topic the effort goes to (bridged to Gazebo).')
+        output_topic = declare(self, 'output_topic', DEFAULT_OUTPUT_TOPIC,
+                               'std_msgs/Float64 topic the effort goes to (bridged to Gazebo).')
         self.rejected = 0
         self._last = None
         self._zeroed = True

@@ -17,20 +17,19 @@ from __future__ import annotations
 import sys
 
 import numpy as np
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from liquid_control.control.actions import message_builder
 from liquid_control.control.observations import ObservationLayout, ObservationSource
-from liquid_control.control.params import (ConfigError, mismatch_message, parse_sink,
-                                           parse_sources, read_params_file)
+from liquid_control.control.params import (ConfigError, mismatch_message, parse_sink, parse_sources,
+                                           read_params_file)
 from liquid_control.interfaces import PATH, message_class
 from liquid_control.tasks import get_task
 
 from . import qos
 from .controller_node import NODE_NAME as CONTROLLER_NODE_NAME
-from .process import run_node
+from .process import declare, run_node
 
 NODE_NAME = 'liquid_expert'
 
@@ -38,20 +37,14 @@ NODE_NAME = 'liquid_expert'
 class ExpertNode(Node):
     def __init__(self, node_name=NODE_NAME, **kwargs):
         super().__init__(node_name, **kwargs)
-
-        def param(name, default, description):
-            return self.declare_parameter(
-                name, default, ParameterDescriptor(description=description,
-                                                   read_only=True)).value
-
-        self.task = get_task(param('task', '', 'The task whose expert runs.'))
-        rate = param('control_rate_hz', 1.0 / self.task.nominal_dt,
-                     'Ticks per second of the node clock.')
-        params_file = param('params_file', str(self.task.params_file or ''),
-                            "The controller parameters file whose observation mapping and "
-                            "command the expert uses (default: the task's).")
-        timeout_s = param('sensor_timeout_s', 0.5, 'Observations older than this are not '
-                          'used (no command is published until fresh data comes).')
+        self.task = get_task(declare(self, 'task', '', 'The task whose expert runs.'))
+        rate = declare(self, 'control_rate_hz', 1.0 / self.task.nominal_dt,
+                       'Ticks per second of the node clock.')
+        params_file = declare(self, 'params_file', str(self.task.params_file or ''),
+                              'The controller parameters file whose observation mapping and '
+                              "command the expert uses (default: the task's).")
+        timeout_s = declare(self, 'sensor_timeout_s', 0.5, 'Observations older than this are '
+                            'not used (no command is published until fresh data comes).')
         if not params_file:
             raise ConfigError(f'task {self.task.name!r} has no controller parameters file: '
                               'set params_file')

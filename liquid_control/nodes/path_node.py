@@ -12,7 +12,6 @@ import sys
 
 import numpy as np
 from nav_msgs.msg import Path
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.node import Node
 
 from liquid_control.interfaces import ODOM_FRAME, PLAN
@@ -21,7 +20,7 @@ from liquid_control.sim.paths import random_path
 from liquid_control.sim.ros_io import PathSample
 
 from . import qos
-from .process import run_node
+from .process import declare, run_node
 
 NODE_NAME = 'liquid_path'
 
@@ -35,18 +34,12 @@ def make_path(seed, start_xy=(0.0, 0.0), start_yaw=0.0):
 class PathNode(Node):
     def __init__(self, node_name=NODE_NAME, **kwargs):
         super().__init__(node_name, **kwargs)
-
-        def param(name, default, description):
-            return self.declare_parameter(
-                name, default, ParameterDescriptor(description=description,
-                                                   read_only=True)).value
-
-        seed = param('seed', 0, 'Seed of the random path.')
-        start = (param('start_x', 0.0, 'Path start x (m, odom frame).'),
-                 param('start_y', 0.0, 'Path start y (m, odom frame).'))
-        yaw = param('start_yaw', 0.0, 'Path start heading (rad).')
-        period = param('period_s', 1.0, 'Republish period (s of the node clock).')
-        self.frame_id = param('frame_id', ODOM_FRAME, 'Frame of the path.')
+        seed = declare(self, 'seed', 0, 'Seed of the random path.')
+        start = (declare(self, 'start_x', 0.0, 'Path start x (m, odom frame).'),
+                 declare(self, 'start_y', 0.0, 'Path start y (m, odom frame).'))
+        yaw = declare(self, 'start_yaw', 0.0, 'Path start heading (rad).')
+        period = declare(self, 'period_s', 1.0, 'Republish period (s of the node clock).')
+        self.frame_id = declare(self, 'frame_id', ODOM_FRAME, 'Frame of the path.')
         self.xy = make_path(seed, start, yaw)
         self._pub = self.create_publisher(Path, PLAN, qos.LATCHED)
         self.create_timer(period, self.publish)

@@ -1,6 +1,7 @@
-"""Process entry for the simulation nodes (sim_node, expert, path publisher, effort relay):
-SIGINT/SIGTERM end the spin by setting an event, so no KeyboardInterrupt lands in the
-middle of the clean-up and the process exits 0."""
+"""What the simulation and helper nodes (sim_node, expert, path publisher, effort relay)
+share: their process entry, where SIGINT/SIGTERM end the spin by setting an event, so no
+KeyboardInterrupt lands in the middle of the clean-up and the process exits 0; and declaring
+a described parameter."""
 from __future__ import annotations
 
 import signal
@@ -8,8 +9,16 @@ import sys
 import threading
 
 import rclpy
+from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.signals import SignalHandlerOptions
+
+
+def declare(node, name, default, description, read_only=True):
+    """Declare a parameter with its description (read-only unless said) and return its
+    value."""
+    return node.declare_parameter(name, default, ParameterDescriptor(
+        description=description, read_only=read_only)).value
 
 
 def run_node(make_node, name, args=None, worker=None):

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from liquid_control.control.path_features import wrap_angle
 from liquid_control.tasks import get_task
 
 
 def _wrap(times, angle):
     """Angles wrapped to [-pi, pi), with a NaN where they jump so the line breaks instead of
     crossing the plot."""
-    wrapped = (np.asarray(angle, dtype=np.float64) + np.pi) % (2 * np.pi) - np.pi
+    wrapped = wrap_angle(np.asarray(angle, dtype=np.float64))
     jumps = np.flatnonzero(np.abs(np.diff(wrapped)) > np.pi) + 1
     return np.insert(times, jumps, times[np.minimum(jumps, len(times) - 1)]), \
         np.insert(wrapped, jumps, np.nan)

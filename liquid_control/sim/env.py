@@ -10,9 +10,46 @@ controls in MJCF order), `done`, `reward` and `_build` (apply self.physics to th
 """
 from __future__ import annotations
 
+import math
+from collections import deque
+
 import numpy as np
 
+from liquid_control.control.path_features import wrap_angle
+
 from .robot import MujocoRobot
+
+__all__ = ['FinalWindow', 'TaskEnv', 'physics_scales', 'wrap_angle']
+
+
+class FinalWindow:
+    """Per-tick values of the last `seconds` of an episode, for rules judged over its end
+    (held upright for the final 2 s, ...). Only the window is kept, so an episode left
+    running (sim_node) keeps bounded memory."""
+
+    def __init__(self, seconds):
+        self.seconds = float(seconds)
+        self._rows = deque()             # (time, dt, value)
+
+    def add(self, time, dt, value):
+        rows = self._rows
+        rows.append((time, dt, value))
+        while rows[0][0] <= time - self.seconds + 1e-9:
+            rows.popleft()
+
+    def judged(self, time):
+        """Whether the episode has lasted the whole window at `time`."""
+        return time >= self.seconds - 1e-9 and len(self._rows) > 0
+
+    def mean(self):
+        """Time-weighted mean of the values (nan when empty)."""
+        if not self._rows:
+            return math.nan
+        rows = np.array(self._rows)
+        return float(np.average(rows[:, 2], weights=rows[:, 1]))
+
+    def max(self):
+        return float(max(row[2] for row in self._rows)) if self._rows else math.nan
 
 
 def physics_scales(physics, defaults):

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from liquid_control.interfaces import (BASE_FRAME, CMD_VEL, EFFORT_COMMANDS, FLOAT64_ARRAY,
-                                       JOINT_STATE, JOINT_STATES, ODOM, ODOM_FRAME, ODOMETRY,
-                                       PATH, PLAN, TWIST, TWIST_FIELDS)
+                                       JOINT_STATE, JOINT_STATES, ODOM, ODOM_FRAME, ODOMETRY, PATH,
+                                       PLAN, TWIST, TWIST_FIELDS)
 
 
 class CommandRejected(ValueError):

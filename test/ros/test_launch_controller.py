@@ -5,11 +5,12 @@ Collected only where launch, launch_ros and launch_pytest are importable and liq
 is installed in an ament prefix (colcon build; AMENT_PREFIX_PATH): test/ros/conftest.py
 leaves it out elsewhere and says so in the report header.
 """
-import launch
 import launch_pytest
 import pytest
 from launch.actions import IncludeLaunchDescription
 from launch.launch_description_sources import AnyLaunchDescriptionSource
+
+import launch
 
 from ros_fixtures import REPO, Collector, Spinner, build_task_model, joint_state, wait_for
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import yaml
 
-from liquid_control.recording.bag import BagWriter, bag_info, read_bag, read_raw, typestore
 from liquid_control.bringup.session import recorded_topics
+from liquid_control.recording.bag import BagWriter, bag_info, read_bag, read_raw, typestore
 
 MCAP_MAGIC = b'\x89MCAP0\r\n'
 

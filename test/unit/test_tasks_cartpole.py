@@ -6,11 +6,12 @@ import mujoco
 import numpy as np
 import pytest
 
+from liquid_control.sim.env import wrap_angle as wrapped
 from liquid_control.sim.episode import evaluate
 from liquid_control.sim.lqr import dlqr, linearise
 from liquid_control.tasks import get_task
 from liquid_control.tasks.cartpole import CART_JOINT, POLE_JOINT, RAIL_LIMIT
-from liquid_control.tasks.cartpole.env import CartPoleEnv, wrapped
+from liquid_control.tasks.cartpole.env import CartPoleEnv
 from liquid_control.tasks.cartpole.expert import CartPoleExpert
 
 CARTPOLE = get_task('cartpole')

@@ -2,18 +2,13 @@
 from __future__ import annotations
 
 import math
-from collections import deque
 
 import mujoco
 import numpy as np
 
-from liquid_control.sim.env import TaskEnv
+from liquid_control.sim.env import FinalWindow, TaskEnv, wrap_angle
 
 from . import SUCCESS_WINDOW, TASK, UPRIGHT_TOLERANCE
-
-
-def wrapped(angle):
-    return (angle + math.pi) % (2.0 * math.pi) - math.pi
 
 
 class PendulumEnv(TaskEnv):
@@ -31,7 +26,7 @@ class PendulumEnv(TaskEnv):
         self.data.qvel[0] = rng.uniform(-0.5, 0.5)
         self.apply(self.safe_action())
         mujoco.mj_forward(self.model, self.data)
-        self._window = deque()          # (time, dt, |angle|) of the final window only
+        self._window = FinalWindow(SUCCESS_WINDOW)      # |angle from upright| per tick
         self._first_upright = math.nan
         self.last_dt = 0.0
 
@@ -39,18 +34,15 @@ class PendulumEnv(TaskEnv):
         return np.array([self.data.qpos[0], self.data.qvel[0]])
 
     def _after_advance(self, dt):
-        angle = abs(wrapped(self.data.qpos[0]))
-        self._window.append((self.time, dt, angle))
-        while self._window[0][0] <= self.time - SUCCESS_WINDOW + 1e-9:
-            self._window.popleft()
+        angle = abs(wrap_angle(self.data.qpos[0]))
+        self._window.add(self.time, dt, angle)
         if angle < UPRIGHT_TOLERANCE and math.isnan(self._first_upright):
             self._first_upright = self.time
 
     def metrics(self):
-        judged = self.time >= SUCCESS_WINDOW - 1e-9 and len(self._window) > 0
-        window = np.array(self._window) if judged else np.zeros((0, 3))
-        error = float(np.average(window[:, 2], weights=window[:, 1])) if judged else math.pi
-        worst = float(window[:, 2].max()) if judged else math.pi
+        judged = self._window.judged(self.time)
+        error = self._window.mean() if judged else math.pi
+        worst = self._window.max() if judged else math.pi
         return {'success': bool(judged and worst < UPRIGHT_TOLERANCE),
                 'tracking_error': error, 'max_tracking_error': worst,
                 'first_upright_time': self._first_upright, 'time': self.time}

@@ -6,10 +6,11 @@ import math
 
 import numpy as np
 
+from liquid_control.sim.env import wrap_angle
 from liquid_control.sim.lqr import dlqr, linearise
 
 from . import TASK
-from .env import PendulumEnv, wrapped
+from .env import PendulumEnv
 
 
 class PendulumExpert:
@@ -37,7 +38,7 @@ class PendulumExpert:
 
     def act(self, obs, dt):
         angle, rate = (float(v) for v in obs)
-        error = wrapped(angle)
+        error = wrap_angle(angle)
         if abs(error) < self.catch_angle:
             torque = -self.gain @ np.array([error, rate])
         else:

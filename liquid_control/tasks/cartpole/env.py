@@ -2,20 +2,15 @@
 from __future__ import annotations
 
 import math
-from collections import deque
 
 import mujoco
 import numpy as np
 
-from liquid_control.sim.env import TaskEnv
+from liquid_control.sim.env import FinalWindow, TaskEnv, wrap_angle
 
 from . import CART_JOINT, RAIL_LIMIT, SUCCESS_WINDOW, TASK, UPRIGHT_TOLERANCE
 
 _MAX_POLE_RATE = 50.0       # rad/s, far above any swing; bounds the pole's pull on the cart
-
-
-def wrapped(angle):
-    return (angle + math.pi) % (2.0 * math.pi) - math.pi
 
 
 class CartPoleEnv(TaskEnv):
@@ -39,9 +34,7 @@ class CartPoleEnv(TaskEnv):
             gravity + self.model.body_ipos[pole][2] * _MAX_POLE_RATE ** 2)
         force = max(abs(self.action_low[0]), abs(self.action_high[0]))
         self._accel_bound = 2.0 * (force + 2.0 * pole_pull) / self.model.body_mass[cart]
-        # (time, dt, |wrapped angle|, cart position) per tick of the final window only, so
-        # an episode left running (sim_node) keeps bounded memory.
-        self._history = deque()
+        self._window = FinalWindow(SUCCESS_WINDOW)     # |wrapped angle| per tick
         self._max_abs_cart = 0.0
         self._first_upright = math.nan
         self.rail_hit = False
@@ -53,7 +46,7 @@ class CartPoleEnv(TaskEnv):
         self.data.qvel[:] = (rng.uniform(-0.2, 0.2), rng.uniform(-0.5, 0.5))
         self.apply(self.safe_action())
         mujoco.mj_forward(self.model, self.data)
-        self._history = deque()
+        self._window = FinalWindow(SUCCESS_WINDOW)
         self._max_abs_cart = 0.0
         self._first_upright = math.nan
         self.rail_hit = False
@@ -78,28 +71,19 @@ class CartPoleEnv(TaskEnv):
                 self.rail_hit = True
 
     def _after_advance(self, dt):
-        history = self._history
-        angle = abs(wrapped(self.data.qpos[1]))
-        history.append((self.time, dt, angle, self.data.qpos[0]))
+        angle = abs(wrap_angle(self.data.qpos[1]))
+        self._window.add(self.time, dt, angle)
         if angle < UPRIGHT_TOLERANCE and math.isnan(self._first_upright):
             self._first_upright = self.time
         self._max_abs_cart = max(self._max_abs_cart, abs(self.data.qpos[0]))
-        while history[0][0] <= self.time - SUCCESS_WINDOW + 1e-9:
-            history.popleft()
 
     def done(self):
         return self.rail_hit
 
-    def _final_window(self):
-        if not self._history:
-            return np.zeros((0, 4))
-        return np.array(self._history)
-
     def metrics(self):
-        window = self._final_window()
-        judged = self.time >= SUCCESS_WINDOW - 1e-9 and len(window) > 0
-        error = float(np.average(window[:, 2], weights=window[:, 1])) if judged else math.pi
-        worst = float(window[:, 2].max()) if judged else math.pi
+        judged = self._window.judged(self.time)
+        error = self._window.mean() if judged else math.pi
+        worst = self._window.max() if judged else math.pi
         return {
             'success': bool(judged and not self.rail_hit and worst < UPRIGHT_TOLERANCE),
             'tracking_error': error,

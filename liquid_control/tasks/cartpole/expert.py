@@ -10,10 +10,11 @@ import math
 
 import numpy as np
 
+from liquid_control.sim.env import wrap_angle
 from liquid_control.sim.lqr import dlqr, linearise
 
 from . import TASK
-from .env import CartPoleEnv, wrapped
+from .env import CartPoleEnv
 
 
 class CartPoleExpert:
@@ -62,7 +63,7 @@ class CartPoleExpert:
 
     def act(self, obs, dt):
         x, x_rate, angle, rate = (float(v) for v in obs)
-        upright_error = wrapped(angle)
+        upright_error = wrap_angle(angle)
         if abs(upright_error) < self.catch_angle:
             force = -self.gain @ np.array([x, x_rate, upright_error, rate])
         else:

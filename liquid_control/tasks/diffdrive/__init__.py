@@ -14,8 +14,7 @@ from pathlib import Path
 
 from liquid_control.control.path_features import FEATURES
 from liquid_control.share import share_file
-from liquid_control.sim.ros_io import (JointStates, PlannedPath, PlanarOdometry, SimIO,
-                                       TwistCommand)
+from liquid_control.sim.ros_io import JointStates, PlanarOdometry, PlannedPath, SimIO, TwistCommand
 
 from ..task import Gazebo, HelperNode, PhysicsChange, Plot, Task
 

@@ -54,7 +54,16 @@ def add_arguments(parser):
 
 
 def run(args):
+    from liquid_control.tasks import get_task
+
     from .common import REPO, Context, load_result, save_result
+
+    for name in (args.tasks or []) + (args.seed_tasks or []):
+        try:
+            get_task(name)
+        except ValueError as exc:
+            print(f'liquid-control bench: {exc}', file=sys.stderr)
+            return 2
 
     out = Path(args.out) if args.out else REPO / 'docs'
     results_dir = Path(args.results) if args.results else (

@@ -288,9 +288,11 @@ def _integrity(integ):
                 '(`model_sha256`, `require_sha256`) are not in the node yet.', '']
     out += ['Model names (`model: cartpole_cfc`) resolve only in the configured directories: '
             '`LIQUID_CONTROL_MODEL_PATH` (absolute entries only), share/liquid_control/models, '
-            'the source tree\'s models/. Never the working directory; a name is a plain file '
-            'stem and cannot climb out (`..`, `~`, separators are refused). Any other file must '
-            'be given explicitly as a path.', '']
+            'the source tree\'s models/, and the model folders installed task packages register '
+            '(entry point group liquid_control.models: installing a package is trusting it). '
+            'Never the working directory; a name is a plain file stem and cannot climb out '
+            '(`..`, `~`, separators are refused). Any other file must be given explicitly as a '
+            'path.', '']
     if not integ:
         return out + ['_Shipped models not checked yet._', '']
     if not integ['models']:
