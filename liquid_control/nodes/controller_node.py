@@ -48,6 +48,7 @@ from liquid_control.interfaces import DIAGNOSTICS, PATH, message_class
 from liquid_control.runtime import ModelContractError
 
 from . import qos
+from .process import ignore_stop_signals
 
 NODE_NAME = 'liquid_controller'
 DIAGNOSTICS_PERIOD_S = 1.0
@@ -526,6 +527,7 @@ def main(args=None):
             node.shutdown_safely()
             node.destroy_node()
         rclpy.try_shutdown()
+        ignore_stop_signals()
     return return_code
 
 

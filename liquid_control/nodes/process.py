@@ -21,6 +21,15 @@ def declare(node, name, default, description, read_only=True):
         description=description, read_only=read_only)).value
 
 
+def ignore_stop_signals():
+    """Once a node has shut down, ignore further SIGINT/SIGTERM. Ctrl-C under `ros2 launch`
+    signals a node twice (the terminal, then launch); Python restores the default handlers
+    while it finalises, where a late second SIGINT would kill a process that has done its
+    work (exit code -2). Ignored signals stay ignored through finalisation."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+
+
 def run_node(make_node, name, args=None, worker=None):
     """Create the node with make_node(), spin it until a signal; returns the exit code.
 
@@ -36,6 +45,7 @@ def run_node(make_node, name, args=None, worker=None):
     except (ValueError, rclpy.exceptions.ParameterException) as exc:
         print(f'{name}: {exc}', file=sys.stderr)
         rclpy.try_shutdown()
+        ignore_stop_signals()
         return 2
     failure = []
     thread = None
@@ -58,6 +68,7 @@ def run_node(make_node, name, args=None, worker=None):
         executor.shutdown(timeout_sec=2.0)
         node.destroy_node()
         rclpy.try_shutdown()
+        ignore_stop_signals()
     if failure:
         print(f'{name}: worker thread failed: {failure[0]}', file=sys.stderr)
         return 1

@@ -3,6 +3,7 @@ commands out, the standard lifecycle and parameter services, diagnostics, and th
 on SIGTERM/SIGINT. The node runs with config/cartpole.yaml and a test model."""
 import signal
 import subprocess
+import time
 
 import pytest
 from diagnostic_msgs.msg import DiagnosticArray
@@ -257,6 +258,37 @@ def test_sigint_publishes_the_safe_command_before_exit(task_models, tmp_path, re
         remote.commands.wait(3, predicate=controlled, timeout=20)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 0, log_of(proc)
+        remote.stop_feeding()
+        wait_for(lambda: list(remote.commands.messages[-1].data) == [0.0], timeout=5,
+                 what='the safe command as the last message')
+        assert 'Traceback' not in log_of(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def interrupt_until_exit(proc, timeout=20.0):
+    """SIGINT again and again until the process exits, as Ctrl-C under `ros2 launch` does
+    (the terminal signals the node, and launch forwards a second SIGINT a moment later,
+    which may land while the node shuts down or while Python finalises); its exit code."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(0.01)
+        except subprocess.TimeoutExpired:
+            pass
+    return proc.wait(5)
+
+
+def test_repeated_sigint_still_exits_cleanly_after_the_safe_command(task_models, tmp_path,
+                                                                    remote):
+    proc = start_node(task_models['cartpole_cfc'], tmp_path / 'node.log')
+    try:
+        assert remote.get_state.wait_for_service(timeout_sec=20)
+        remote.feeding()
+        remote.commands.wait(3, predicate=controlled, timeout=20)
+        assert interrupt_until_exit(proc) == 0, log_of(proc)
         remote.stop_feeding()
         wait_for(lambda: list(remote.commands.messages[-1].data) == [0.0], timeout=5,
                  what='the safe command as the last message')

@@ -269,3 +269,34 @@ def test_an_mjcf_file_without_a_task_as_a_node(tmp_path):
         rclpy.try_shutdown(context=context)
         code = sim.stop()
     assert code == 0, sim.tail()
+
+
+def test_repeated_sigint_ends_sim_node_cleanly(tmp_path):
+    """Ctrl-C under `ros2 launch` signals a node twice; every one of a burst of SIGINTs must
+    leave sim_node exiting 0 (see test_node_process.interrupt_until_exit)."""
+    import rclpy
+    from rosgraph_msgs.msg import Clock
+
+    from liquid_control.bringup.processes import NodeProcess, isolated_environment, node_command
+    from liquid_control.recording.recorder import subscription_qos
+
+    from ros_fixtures import Collector, Spinner
+    from test_node_process import interrupt_until_exit
+
+    env = isolated_environment(log_dir=tmp_path / 'ros_log')
+    sim = NodeProcess('sim_node', node_command('sim_node', {'task': 'cartpole'}), env,
+                      tmp_path / 'sim.log')
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=int(env['ROS_DOMAIN_ID']))
+    spinner = Spinner(context)
+    try:
+        node = spinner.add(rclpy.create_node('sigint_test', context=context))
+        clocks = Collector()
+        node.create_subscription(Clock, CLOCK, clocks, subscription_qos())
+        clocks.wait(3, timeout=TIMEOUT, since=0)          # up and simulating
+        assert interrupt_until_exit(sim.proc) == 0, sim.tail()
+    finally:
+        spinner.close()
+        rclpy.try_shutdown(context=context)
+        sim.stop()
+    assert 'Traceback' not in sim.tail()
