@@ -53,7 +53,7 @@ from liquid_control.interfaces import CLOCK, DIAGNOSTICS, message_class
 from liquid_control.sim import messages as sm
 from liquid_control.sim.core import NS, SimConfig, SimCore
 from liquid_control.sim.ros_io import CommandRejected
-from liquid_control.tasks import get_task
+from liquid_control.tasks import get_task, task_names
 
 from . import qos
 from .process import run_node
@@ -111,6 +111,17 @@ _RANGES = {
 }
 OUTPUT_PERIOD_RANGE = (0.01, 1e6)
 PHYSICS_PREFIX = 'physics.'
+
+
+def simulated_task(task, model_file):
+    """The Task named by the `task` parameter, or None for an MJCF file (`model_file`);
+    ValueError, listing the installed tasks, unless exactly one of the two is set."""
+    if bool(task) == bool(model_file):
+        what = 'both' if task else 'neither'
+        raise ValueError(f'{what} of task and model_file set: simulate an installed task '
+                         f'(task:=NAME; installed: {", ".join(task_names()) or "none"}) or an '
+                         'MJCF file without a task (model_file:=PATH)')
+    return get_task(task) if task else None
 
 
 def _descriptor(name, description, dynamic, value_range=None):
@@ -238,9 +249,8 @@ class SimNode(Node):
         for name in ('task', 'model_file'):
             default, description, dynamic = PARAMETERS[name]
             self.declare_parameter(name, default, _descriptor(name, description, dynamic))
-        config = SimConfig(task=self.get_parameter('task').value,
-                           model_file=self.get_parameter('model_file').value).validate()
-        task = get_task(config.task) if config.task else None
+        self.sim_task = task = simulated_task(self.get_parameter('task').value,
+                                          self.get_parameter('model_file').value)
         for name, (default, description, dynamic) in PARAMETERS.items():
             if name in ('task', 'model_file'):
                 continue
@@ -262,7 +272,7 @@ class SimNode(Node):
         physics = {key: param.value for key, param in
                    self.get_parameters_by_prefix(PHYSICS_PREFIX.rstrip('.')).items()}
         return SimConfig(
-            task=p['task'], model_file=p['model_file'], seed=int(p['seed']),
+            task=self.sim_task, model_file=p['model_file'], seed=int(p['seed']),
             publish_rate_hz=float(p['publish_rate_hz']),
             command_timeout_s=float(p['command_timeout_s']),
             position_noise_std=float(p['position_noise_std']),

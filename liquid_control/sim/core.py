@@ -1,7 +1,7 @@
 """The simulator behind `sim_node`, without ROS: physics, held commands, sensor faults.
 
-`SimCore` simulates one registered task (its environment, and the outputs and command of its
-SimIO), or any MJCF file without a task (sim.robot.RobotEnv: /joint_states for every joint,
+`SimCore` simulates one task (a liquid_control Task: its environment, and the outputs and
+command of its SimIO; sim_node finds it by name), or any MJCF file without a task (sim.robot.RobotEnv: /joint_states for every joint,
 effort commands for the actuators). It keeps a simulated clock in integer nanoseconds that
 never runs backwards (an episode reset starts a new episode at the current clock). It is
 single-threaded: the node's loop thread calls it.
@@ -30,8 +30,6 @@ from pathlib import Path
 
 import numpy as np
 
-from liquid_control.tasks import get_task, task_names
-
 from .ros_io import CommandRejected, SimIO
 
 NS = 1_000_000_000
@@ -39,7 +37,7 @@ NS = 1_000_000_000
 
 @dataclass
 class SimConfig:
-    task: str = ''                         # a registered task, or
+    task: object = None                    # a Task, or
     model_file: str = ''                   # an MJCF file simulated without a task
     seed: int = 0
     publish_rate_hz: float = 50.0          # sensors and /clock, per second of sim time
@@ -55,14 +53,11 @@ class SimConfig:
     output_periods: dict = field(default_factory=dict)   # e.g. {'plan_period_s': 1.0}
 
     def validate(self):
-        if bool(self.task) == bool(self.model_file):
-            what = 'both' if self.task else 'neither'
-            raise ValueError(f'{what} of task and model_file given: simulate a task (task:=NAME;'
-                             f' installed: {", ".join(task_names()) or "none"}) or an MJCF '
-                             'file without one (model_file:=PATH)')
-        if self.task:
-            get_task(self.task)
-        elif self.physics:
+        if (self.task is None) == (not self.model_file):
+            what = 'both' if self.task is not None else 'neither'
+            raise ValueError(f'{what} of task and model_file given: simulate a task or an MJCF '
+                             'file without one')
+        if self.task is None and self.physics:
             raise ValueError('physics changes need a task (an MJCF file has none)')
         checks = [
             (self.publish_rate_hz > 0 and math.isfinite(self.publish_rate_hz),
@@ -82,8 +77,8 @@ class SimConfig:
 
 def simulated(config, physics=None):
     """(environment, SimIO, name, physics defaults) of what `config` simulates."""
-    if config.task:
-        task = get_task(config.task)
+    if config.task is not None:
+        task = config.task
         return task.make_env(physics), task.sim_io, task.name, task.physics_defaults
     from .robot import RobotEnv
     return RobotEnv(config.model_file), SimIO(), Path(config.model_file).stem, {}

@@ -15,14 +15,12 @@ from sensor_msgs.msg import JointState
 
 from liquid_control.interfaces import SIM_STATUS_NAME
 
-from .core import NS
-
 SIM_HARDWARE_ID = 'mujoco'
 
 
 def to_time(stamp_ns):
-    stamp_ns = int(stamp_ns)
-    return Time(sec=stamp_ns // NS, nanosec=stamp_ns % NS)
+    sec, nanosec = divmod(int(stamp_ns), 1_000_000_000)
+    return Time(sec=sec, nanosec=nanosec)
 
 
 def clock_msg(stamp_ns):

@@ -54,7 +54,7 @@ def run_session(run_dir, **kw):
 
 def alone(seed, duration):
     """The expert on SimCore in this process: observe, command, advance one period."""
-    core = SimCore(SimConfig(task='cartpole', seed=seed, run_duration_s=duration))
+    core = SimCore(SimConfig(task=get_task('cartpole'), seed=seed, run_duration_s=duration))
     expert = CartPoleExpert()
     states = []
     while not core.finished:

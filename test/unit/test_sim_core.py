@@ -16,10 +16,8 @@ from liquid_control.tasks.cartpole.expert import CartPoleExpert
 from ros_fixtures import ROBOTS
 
 
-def core(**kw):
-    if 'model_file' not in kw:
-        kw.setdefault('task', 'cartpole')
-    return SimCore(SimConfig(**kw))
+def core(task='cartpole', **kw):
+    return SimCore(SimConfig(task=None if 'model_file' in kw else get_task(task), **kw))
 
 
 def step(c, n=1):
@@ -216,16 +214,27 @@ def test_an_mjcf_file_without_a_task_publishes_every_joint_and_takes_its_actuato
 
 
 def test_config_validation():
+    cartpole = get_task('cartpole')
     for bad in (dict(publish_rate_hz=0), dict(drop_probability=1.0),
                 dict(sensor_latency_s=-1), dict(output_periods={'plan_period_s': 0.0})):
         with pytest.raises(ValueError):
-            SimConfig(task='cartpole', **bad).validate()
-    with pytest.raises(ValueError, match="unknown task 'nope'; installed tasks: cartpole, "
-                                         'diffdrive'):
-        SimConfig(task='nope').validate()
+            SimConfig(task=cartpole, **bad).validate()
     with pytest.raises(ValueError, match='neither of task and model_file'):
         SimConfig().validate()
     with pytest.raises(ValueError, match='both of task and model_file'):
-        SimConfig(task='cartpole', model_file='arm.xml').validate()
+        SimConfig(task=cartpole, model_file='arm.xml').validate()
     with pytest.raises(ValueError, match='MJCF file /no/arm.xml does not exist'):
         SimCore(SimConfig(model_file='/no/arm.xml'))
+
+
+def test_sim_node_names_what_to_simulate_or_lists_the_installed_tasks():
+    pytest.importorskip('rclpy')
+    from liquid_control.nodes.sim_node import simulated_task
+    assert simulated_task('diffdrive', '') is get_task('diffdrive')
+    assert simulated_task('', 'arm.xml') is None
+    with pytest.raises(ValueError, match="unknown task 'nope'; installed tasks: cartpole, "
+                                         'diffdrive'):
+        simulated_task('nope', '')
+    for both_or_neither in (('cartpole', 'arm.xml'), ('', '')):
+        with pytest.raises(ValueError, match='installed: cartpole, diffdrive'):
+            simulated_task(*both_or_neither)
