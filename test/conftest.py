@@ -6,14 +6,11 @@ Tests live in test/unit, test/ros and test/integration; each is marked with its 
 (markers registered in setup.cfg), so `pytest -m "not integration"` is the fast loop.
 """
 import os
-import random
-import tempfile
 from pathlib import Path
 
-os.environ['ROS_DOMAIN_ID'] = str(random.SystemRandom().randint(1, 101))
-os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
-os.environ.setdefault('ROS_LOG_DIR', tempfile.mkdtemp(prefix='liquid_control_roslog_'))
-os.environ.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
+from liquid_control.bringup.processes import isolated_environment, private_domain_id
+
+os.environ.update(isolated_environment(private_domain_id()))
 
 KINDS = ('unit', 'ros', 'integration')
 
