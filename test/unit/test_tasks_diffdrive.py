@@ -11,7 +11,8 @@ from liquid_control.control.path_features import path_features
 from liquid_control.sim.episode import evaluate
 from liquid_control.sim.paths import path_length
 from liquid_control.tasks import get_task
-from liquid_control.tasks.diffdrive import GOAL_TOLERANCE, MAX_CROSS_TRACK, REFERENCE_SPEED
+from liquid_control.tasks.diffdrive import (GOAL_TOLERANCE, HOLD_SECONDS, MAX_CROSS_TRACK,
+                                            REFERENCE_SPEED, REST_SPEED, STOP_ALLOWANCE)
 from liquid_control.tasks.diffdrive.env import DiffDriveEnv
 from liquid_control.tasks.diffdrive.expert import DiffDriveExpert
 
@@ -133,7 +134,8 @@ def test_reset_draws_a_path_near_the_robot(env):
         obs = env.observe()
         assert obs.shape == (DIFFDRIVE.n_obs,) and obs.dtype == np.float64
         assert abs(obs[0]) <= 0.1 + 1e-6 and abs(obs[1]) <= 0.2 + 1e-6
-        assert env.time_limit == pytest.approx(path_length(path) / REFERENCE_SPEED)
+        assert env.arrival_limit == pytest.approx(path_length(path) / REFERENCE_SPEED)
+        assert env.time_limit == pytest.approx(env.arrival_limit + HOLD_SECONDS + STOP_ALLOWANCE)
         assert np.all(env.goal() == path[-1])
         assert not env.done()
     assert len(lengths) == 10
@@ -160,6 +162,44 @@ def test_leaving_the_path_by_far_ends_the_episode_failed():
     assert metrics['lost'] and not metrics['success']
 
 
+def end_of_path(env, before=0.6):
+    """Follow the path with the expert until `before` metres from its end."""
+    expert = DiffDriveExpert()
+    while env.goal_distance > before:
+        env.apply(expert.act(env.observe(), 0.02))
+        env.advance(0.02)
+
+
+def test_success_needs_stopping_at_the_goal_and_resting_there():
+    env = fresh(seed=4)
+    end_of_path(env)
+    drive(env, [0.3, 0.0], 3.0)                  # through the goal without stopping
+    m = env.metrics()
+    assert m['reached_goal'] and not m['stopped_at_goal'] and not env.done()
+    assert not m['success'] and m['goal_distance'] > GOAL_TOLERANCE
+
+    env = fresh(seed=4)
+    end_of_path(env)
+    drive(env, [0.3, 0.0], 1.5)                  # into the goal, then stop and wait
+    drive(env, [0.0, 0.0], HOLD_SECONDS - 0.5)
+    assert env.metrics()['rest_time'] > 0 and not env.done()     # not long enough yet
+    drive(env, [0.0, 0.0], 1.0)
+    m = env.metrics()
+    assert env.done() and m['success'] and m['stopped_at_goal']
+    assert m['time'] - m['rest_time'] >= HOLD_SECONDS - 1e-9
+    assert abs(m['speed']) < REST_SPEED and m['goal_distance'] < GOAL_TOLERANCE
+
+
+def test_turning_on_the_spot_at_the_goal_is_not_resting():
+    env = fresh(seed=4)
+    end_of_path(env)
+    drive(env, [0.3, 0.0], 1.5)
+    drive(env, [0.0, 1.0], HOLD_SECONDS + 1.0)
+    m = env.metrics()
+    assert m['goal_distance'] < GOAL_TOLERANCE and not m['stopped_at_goal']
+    assert not env.done() and not m['success']
+
+
 def test_expert_only_reads_the_observation_and_stops_at_the_goal():
     expert = DiffDriveExpert()
     expert.reset()
@@ -172,6 +212,8 @@ def test_expert_only_reads_the_observation_and_stops_at_the_goal():
     assert v < expert.max_speed and omega == pytest.approx(v * 1.0)
     at_goal = on_path * [1, 1, 1, 1, 1, 0, 1, 1]
     assert expert.act(at_goal, 0.02)[0] == 0.0
+    # At the goal it does not turn either, even slightly off the path: it stays at rest.
+    assert expert.act(at_goal + [0.05, 0.1, 0, 0, 0, 0, 0, 0], 0.02).tolist() == [0.0, 0.0]
 
 
 def test_expert_follows_random_paths_to_the_goal():
@@ -181,7 +223,8 @@ def test_expert_follows_random_paths_to_the_goal():
     for result in evaluation.results:
         m = result.metrics
         assert m['reached_goal'] and m['goal_distance'] < GOAL_TOLERANCE
-        assert m['goal_time'] < m['time_limit']
+        assert m['goal_time'] < m['arrival_limit'] and m['stopped_at_goal']
+        assert m['time'] - m['rest_time'] == pytest.approx(HOLD_SECONDS, abs=0.021)
         assert result.max_tracking_error < MAX_CROSS_TRACK
     assert summary['mean_tracking_error'] < 0.05
 

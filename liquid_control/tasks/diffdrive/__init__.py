@@ -1,14 +1,15 @@
 """Differential-drive path following (built in; registered as `diffdrive`).
 
 A two-wheeled base with a caster (diffdrive.xml) follows a random smooth path it receives as
-a Nav2 planner would publish it. Observation: the path-relative features of
-liquid_control.control.path_features (cross-track and heading error, curvature ahead,
-distance to the goal, speeds) from odometry and the path. Action: body twist (linear.x m/s,
-angular.z rad/s), turned into wheel speeds by the drive's configured kinematics, as Gazebo's
-DiffDrive system does. Success = reaching within GOAL_TOLERANCE of the path's end before
-the time limit (path length / REFERENCE_SPEED) while never straying more than
-MAX_CROSS_TRACK from the path. The ROS side is a mobile base's: /odom and /plan in, /cmd_vel
-out.
+a Nav2 planner would publish it, and stops at its end. Observation: the path-relative
+features of liquid_control.control.path_features (cross-track and heading error, curvature
+ahead, distance to the goal, speeds) from odometry and the path. Action: body twist
+(linear.x m/s, angular.z rad/s), turned into wheel speeds by the drive's configured
+kinematics, as Gazebo's DiffDrive system does. Success = reaching within GOAL_TOLERANCE of the
+path's end before the arrival limit (path length / REFERENCE_SPEED), never straying more than
+MAX_CROSS_TRACK from the path, then coming to rest there (|v| < REST_SPEED, |omega| <
+REST_TURN_RATE) and staying at rest within GOAL_TOLERANCE for HOLD_SECONDS; the episode ends
+then. The ROS side is a mobile base's: /odom and /plan in, /cmd_vel out.
 """
 from pathlib import Path
 
@@ -22,8 +23,12 @@ HERE = Path(__file__).resolve().parent
 GOAL_TOLERANCE = 0.25       # m from the path's last point
 MAX_CROSS_TRACK = 0.3       # m; a successful episode never exceeds it
 LOST_CROSS_TRACK = 1.0      # m; the episode ends, failed
-REFERENCE_SPEED = 0.3       # m/s; the time limit is path length / this
+REFERENCE_SPEED = 0.3       # m/s; the goal must be reached within path length / this
 PATH_LENGTH_RANGE = (6.0, 10.0)   # m
+REST_SPEED = 0.05           # m/s of |forward speed| below which the robot is at rest
+REST_TURN_RATE = 0.1        # rad/s of |yaw rate| below which it is at rest
+HOLD_SECONDS = 3.0          # s at rest at the goal that end a successful episode
+STOP_ALLOWANCE = 4.0        # s after the arrival limit to come to rest and hold
 
 TASK = Task(
     name='diffdrive',
@@ -37,20 +42,24 @@ TASK = Task(
     # Typical spread of each observation: std over 40 expert episodes, rounded. The unit of
     # observation noise.
     obs_scale=(0.02, 0.04, 0.3, 0.3, 0.3, 1.0, 0.17, 0.22),
-    # Each episode's own limit is its path length / REFERENCE_SPEED; this is the longest.
-    episode_seconds=PATH_LENGTH_RANGE[1] / REFERENCE_SPEED,
+    # Each episode's own limit is its path length / REFERENCE_SPEED plus the time to stop and
+    # hold; this is the longest.
+    episode_seconds=PATH_LENGTH_RANGE[1] / REFERENCE_SPEED + HOLD_SECONDS + STOP_ALLOWANCE,
     env='liquid_control.tasks.diffdrive.env:DiffDriveEnv',
     expert='liquid_control.tasks.diffdrive.expert:DiffDriveExpert',
     physics={'wheel_radius_scale': PhysicsChange('wheel radius', study=(0.9, 1.1)),
              'wheel_separation_scale': PhysicsChange('wheel separation'),
              'base_mass_scale': PhysicsChange('base mass')},
     success_rule=(f'reach within {GOAL_TOLERANCE} m of the end of a random '
-                  f'{PATH_LENGTH_RANGE[0]:g}-{PATH_LENGTH_RANGE[1]:g} m path within its time '
-                  f'limit (length / {REFERENCE_SPEED} m/s), never more than '
-                  f'{MAX_CROSS_TRACK} m from the path'),
+                  f'{PATH_LENGTH_RANGE[0]:g}-{PATH_LENGTH_RANGE[1]:g} m path within length / '
+                  f'{REFERENCE_SPEED} m/s, never more than {MAX_CROSS_TRACK} m from the path, '
+                  f'then stop there (|v| < {REST_SPEED} m/s, |yaw rate| < {REST_TURN_RATE} '
+                  f'rad/s) and stay stopped within {GOAL_TOLERANCE} m for {HOLD_SECONDS:g} s'),
     tracking_error='time-mean |cross-track error| over the episode, in m',
     return_rule=('metres of progress along the path minus ∫|cross-track error| dt, +1 on '
-                 'reaching the goal'),
+                 'stopping at the goal for the whole hold'),
+    summary=(('goal_time', 'arrival        within the goal tolerance after {:.2f} s'),
+             ('rest_time', 'stop           at rest at the goal from {:.2f} s')),
     sim_io=SimIO(outputs=(PlanarOdometry(), PlannedPath(), JointStates()),
                  command=TwistCommand(('linear.x', 'angular.z'))),
     params_file=share_file('config', 'diffdrive.yaml'),

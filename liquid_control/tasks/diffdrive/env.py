@@ -9,8 +9,9 @@ from liquid_control.control.path_features import PathTracker
 from liquid_control.sim.env import TaskEnv
 from liquid_control.sim.paths import random_path
 
-from . import (GOAL_TOLERANCE, LOST_CROSS_TRACK, MAX_CROSS_TRACK, PATH_LENGTH_RANGE,
-               REFERENCE_SPEED, TASK)
+from . import (GOAL_TOLERANCE, HOLD_SECONDS, LOST_CROSS_TRACK, MAX_CROSS_TRACK,
+               PATH_LENGTH_RANGE, REFERENCE_SPEED, REST_SPEED, REST_TURN_RATE, STOP_ALLOWANCE,
+               TASK)
 
 BASE_BODY = 'base_link'
 CROSS_TRACK_PENALTY = 1.0   # reward per m of cross-track error per s
@@ -59,7 +60,8 @@ class DiffDriveEnv(TaskEnv):
         self.apply(self.safe_action())
         mujoco.mj_forward(self.model, self.data)
         self.tracker = PathTracker(self._path)
-        self.time_limit = self.tracker.length / REFERENCE_SPEED
+        self.arrival_limit = self.tracker.length / REFERENCE_SPEED
+        self.time_limit = self.arrival_limit + HOLD_SECONDS + STOP_ALLOWANCE
         self.last_dt = 0.0
         self._features = None
         self._features_key = None
@@ -67,7 +69,9 @@ class DiffDriveEnv(TaskEnv):
         self._sum_abs_cte = 0.0
         self._max_abs_cte = 0.0
         self._elapsed = 0.0
-        self.goal_time = None
+        self.goal_time = None            # first within GOAL_TOLERANCE of the end
+        self.rest_time = None            # at rest at the goal since (None: not at rest there)
+        self.held = False                # at rest at the goal for HOLD_SECONDS
         self.lost = False
         self._update_tracking()
 
@@ -114,11 +118,18 @@ class DiffDriveEnv(TaskEnv):
         self._last_abs_cte = cte
         x, y, _ = self.pose()
         self.goal_distance = float(math.hypot(*(self._path[-1] - (x, y))))
-        if self.goal_time is None and self.goal_distance < GOAL_TOLERANCE:
+        at_goal = self.goal_distance < GOAL_TOLERANCE
+        if self.goal_time is None and at_goal:
             self.goal_time = self.time
-            self._reached_now = True
+        v, omega = self.twist()
+        if at_goal and abs(v) < REST_SPEED and abs(omega) < REST_TURN_RATE:
+            if self.rest_time is None:
+                self.rest_time = self.time
         else:
-            self._reached_now = False
+            self.rest_time = None
+        held = self.rest_time is not None and self.time - self.rest_time >= HOLD_SECONDS - 1e-9
+        self._held_now = held and not self.held
+        self.held = self.held or held
         if cte > LOST_CROSS_TRACK:
             self.lost = True
 
@@ -126,26 +137,32 @@ class DiffDriveEnv(TaskEnv):
         self._update_tracking()
 
     def done(self):
-        return self.goal_time is not None or self.lost
+        return self.held or self.lost
 
     def metrics(self):
-        reached = self.goal_time is not None and self.goal_time <= self.time_limit + 1e-9
+        arrived = self.goal_time is not None and self.goal_time <= self.arrival_limit + 1e-9
+        v, omega = self.twist()
         return {
-            'success': bool(reached and self._max_abs_cte < MAX_CROSS_TRACK),
+            'success': bool(arrived and self.held and self._max_abs_cte < MAX_CROSS_TRACK),
             'tracking_error': self._sum_abs_cte / self._elapsed if self._elapsed else
             self._max_abs_cte,
             'max_tracking_error': self._max_abs_cte,
             'reached_goal': self.goal_time is not None,
-            'goal_time': self.goal_time,
+            'goal_time': math.nan if self.goal_time is None else self.goal_time,
+            'rest_time': math.nan if self.rest_time is None else self.rest_time,
+            'stopped_at_goal': self.held,
             'goal_distance': self.goal_distance,
+            'speed': v,
+            'yaw_rate': omega,
             'lost': self.lost,
             'path_length': self.tracker.length,
+            'arrival_limit': self.arrival_limit,
             'time_limit': self.time_limit,
             'time': self.time,
         }
 
     def reward(self):
         """Per tick: metres of progress along the path, minus cross-track error x dt, plus a
-        bonus on reaching the goal."""
+        bonus when the robot has stopped at the goal for the whole hold."""
         return self._progress_gain - CROSS_TRACK_PENALTY * self._last_abs_cte * self.last_dt \
-            + (GOAL_BONUS if self._reached_now else 0.0)
+            + (GOAL_BONUS if self._held_now else 0.0)

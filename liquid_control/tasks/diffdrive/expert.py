@@ -17,7 +17,10 @@ class DiffDriveExpert:
     psi' = omega - v kappa, omega = v kappa - a^2 v e - 2 a v psi gives e'' + 2 a v e' +
     a^2 v^2 e = 0, i.e. convergence over about 1/a metres of travel whatever the speed.
     Speed: v_max, lowered for the sharpest curvature ahead (lateral acceleration and turn
-    rate limits) and for large errors, and ramped to zero over the last metres to the goal.
+    rate limits) and for large errors, and brought to zero over the last metres to the goal
+    (linearly, then quadratically over the final goal_ramp metres, so that noise in the
+    distance moves a robot at the goal little), where the heading feedback fades out too: the
+    robot comes to rest and stays there.
     """
 
     max_speed = 0.8                 # m/s
@@ -25,7 +28,9 @@ class DiffDriveExpert:
     convergence = 2.5               # 1/m (a above)
     min_feedback_speed = 0.2        # m/s; heading feedback stays active when slow
     goal_speed_gain = 0.8           # (m/s) per m of remaining path
-    goal_stop_distance = 0.05       # m of remaining path at which the speed reaches zero
+    goal_stop_distance = 0.1        # m of remaining path at which the speed reaches zero
+    goal_ramp = 0.5                 # m before that over which the speed falls quadratically
+    goal_settle_distance = 0.5      # m of remaining path over which the turning fades out
 
     def __init__(self):
         self.low = np.array(TASK.action_low)
@@ -42,12 +47,17 @@ class DiffDriveExpert:
             v = min(v, math.sqrt(self.max_lateral_accel / sharpest),
                     0.7 * self.max_turn_rate / sharpest)
         v *= max(0.2, 1.0 - abs(heading) / 1.0) * max(0.3, 1.0 - abs(cross_track) / 0.5)
-        return min(v, self.goal_speed_gain * max(goal_distance - self.goal_stop_distance, 0.0))
+        left = max(goal_distance - self.goal_stop_distance, 0.0)
+        ramp = self.goal_ramp
+        cap = left if left > ramp else ramp * (left / ramp) ** 2
+        return min(v, self.goal_speed_gain * cap)
 
     def act(self, obs, dt):
         cross_track, heading, k_near, k_mid, k_far, goal_distance, _, _ = (float(v) for v in obs)
         v = self.speed(cross_track, heading, (k_near, k_mid, k_far), goal_distance)
         a = self.convergence
-        v_fb = max(v, self.min_feedback_speed)
+        settle = min(1.0, max(goal_distance - self.goal_stop_distance, 0.0)
+                     / self.goal_settle_distance)
+        v_fb = max(v, self.min_feedback_speed * settle)
         omega = v * k_near - a * a * v_fb * cross_track - 2.0 * a * v_fb * heading
         return np.clip(np.array([v, omega]), self.low, self.high)
