@@ -7,31 +7,31 @@ Needs a full ROS 2 install with ros_gz (ros_gz_sim, ros_gz_bridge) and Gazebo Ha
 Starts gz sim with the task's world, ros_gz_bridge with its bridge configuration, the task's
 helper nodes (cart-pole: liquid_effort_relay, Float64MultiArray effort command -> the
 ApplyJointForce topic; diff-drive: liquid_path, the path to follow on /plan) and the
-controller on sim time (controller.launch.py). The ROS 2 topics are those of sim_node.
+controller on sim time (controller.launch.py). The ROS 2 topics are those of sim_node. If gz sim, the bridge or a helper node exits, the launch
+ends with it and says why.
 What the arguments select is decided in liquid_control.bringup.sim_launch.
 """
-import os
-
-from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch_ros.actions import Node
 
-from liquid_control.bringup.sim_launch import GAZEBO_LAUNCH_ARGUMENTS, resolve_gazebo_launch
+from liquid_control.bringup.required_nodes import end_launch_on_exit
+from liquid_control.bringup.sim_launch import (GAZEBO_BRIDGE_NODE, GAZEBO_LAUNCH_ARGUMENTS,
+                                               gz_sim_launch_file, resolve_gazebo_launch)
 
 
 def gazebo_bridge_and_controller(context):
     plan = resolve_gazebo_launch({a.name: context.launch_configurations.get(a.name, a.default)
                                   for a in GAZEBO_LAUNCH_ARGUMENTS})
-    gz_sim = os.path.join(get_package_share_directory('ros_gz_sim'), 'launch',
-                          'gz_sim.launch.py')
+    gz_sim = str(gz_sim_launch_file())
     actions = [
         IncludeLaunchDescription(PythonLaunchDescriptionSource(gz_sim), launch_arguments={
             'gz_args': plan.gz_args, 'on_exit_shutdown': 'true'}.items()),
-        Node(**plan.bridge_node_kwargs()),
+        Node(**plan.bridge_node_kwargs(), on_exit=end_launch_on_exit(GAZEBO_BRIDGE_NODE)),
     ]
-    actions += [Node(**helper.node_kwargs()) for helper in plan.helpers]
+    actions += [Node(**helper.node_kwargs(), on_exit=end_launch_on_exit(helper.full_name))
+                for helper in plan.helpers]
     actions.append(IncludeLaunchDescription(
         PythonLaunchDescriptionSource(str(plan.controller_launch_file)),
         launch_arguments=plan.controller_arguments.items()))

@@ -7,7 +7,8 @@
 Arguments: those of controller.launch.py (task, controller, model, params_file, namespace,
 log_level; use_sim_time is always true here) and of the simulator (mode, real_time_factor,
 seed, duration, position_noise_std, velocity_noise_std, sensor_latency_s, drop_probability);
-`ros2 launch liquid_control sim.launch.py -s` lists them. What they select is decided in
+`ros2 launch liquid_control sim.launch.py -s` lists them. If the simulator exits (an error,
+a missing dependency), the launch ends with it and says why. What they select is decided in
 liquid_control.bringup.sim_launch; this file only wires it up.
 """
 from launch import LaunchDescription
@@ -15,6 +16,7 @@ from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, Opaq
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch_ros.actions import Node
 
+from liquid_control.bringup.required_nodes import end_launch_on_exit
 from liquid_control.bringup.sim_launch import SIM_LAUNCH_ARGUMENTS, resolve_sim_launch
 
 
@@ -22,7 +24,7 @@ def simulator_and_controller(context):
     plan = resolve_sim_launch({a.name: context.launch_configurations.get(a.name, a.default)
                                for a in SIM_LAUNCH_ARGUMENTS})
     return [
-        Node(**plan.sim.node_kwargs()),
+        Node(**plan.sim.node_kwargs(), on_exit=end_launch_on_exit(plan.sim.full_name)),
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(str(plan.controller_launch_file)),
             launch_arguments=plan.controller_arguments.items()),

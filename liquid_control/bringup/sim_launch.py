@@ -7,6 +7,8 @@ No ROS import: functions return parameter dicts and launch_ros keyword arguments
 from __future__ import annotations
 
 import math
+import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,6 +149,20 @@ def _controller_arguments(values, task):
             'log_level': values.get('log_level', 'info')}
 
 
+def exit_ends_launch_reason(node, returncode):
+    """What the launch logs as it ends because `node` (a node the others depend on) exited
+    while nobody asked it to: the node's own error is in its output just above."""
+    if returncode is not None and returncode < 0:
+        try:
+            how = f'was killed by {signal.Signals(-returncode).name}'
+        except ValueError:
+            how = f'was killed by signal {-returncode}'
+    else:
+        how = f'exited with code {returncode}'
+    return (f'{node} {how}; ending the launch, since the nodes started with it depend on it '
+            '(its output above says why it stopped)')
+
+
 @dataclass(frozen=True)
 class NodeLaunch:
     """Arguments of launch_ros.actions.Node for one of the package's nodes."""
@@ -155,6 +171,11 @@ class NodeLaunch:
     name: str
     parameters: dict
     namespace: str = ''
+    required: bool = False     # the launch ends when it exits: the other nodes depend on it
+
+    @property
+    def full_name(self):
+        return f'/{self.namespace.strip("/")}/{self.name}'.replace('//', '/')
 
     def node_kwargs(self):
         return dict(package=PACKAGE, executable=self.executable, name=self.name,
@@ -189,8 +210,34 @@ def resolve_sim_launch(values):
     except ValueError as exc:
         raise LaunchArgumentError(str(exc)) from None
     return SimLaunch(
-        sim=NodeLaunch('sim_node', 'liquid_sim', params, values.get('namespace', '')),
+        sim=NodeLaunch('sim_node', 'liquid_sim', params, values.get('namespace', ''),
+                       required=True),
         controller_arguments=_controller_arguments(values, task))
+
+
+GAZEBO_BRIDGE_NODE = 'gz_bridge'    # required, as the helpers are: it carries every topic
+ROS_GZ_PACKAGES = ('ros_gz_sim', 'ros_gz_bridge')
+
+
+def gz_sim_launch_file(find_share=None, distro=None):
+    """ros_gz_sim's gz_sim.launch.py. Without ros_gz, LaunchArgumentError saying what to
+    install (the launch system's own message names only the first missing package)."""
+    if find_share is None:
+        from ament_index_python.packages import get_package_share_directory as find_share
+    missing = []
+    for package in ROS_GZ_PACKAGES:
+        try:
+            find_share(package)
+        except LookupError:              # ament_index_python's PackageNotFoundError
+            missing.append(package)
+    if missing:
+        distro = distro if distro is not None else os.environ.get('ROS_DISTRO', '')
+        apt = f'ros-{distro}-ros-gz' if distro else 'ros-$ROS_DISTRO-ros-gz'
+        raise LaunchArgumentError(
+            f'gazebo.launch.py needs Gazebo Harmonic with ros_gz, and {" and ".join(missing)} '
+            f'{"is" if len(missing) == 1 else "are"} not installed: install {apt} (e.g. sudo apt install {apt}), or run the '
+            'embedded MuJoCo simulator instead: ros2 launch liquid_control sim.launch.py')
+    return Path(find_share('ros_gz_sim')) / 'launch' / 'gz_sim.launch.py'
 
 
 @dataclass(frozen=True)
@@ -207,7 +254,7 @@ class GazeboLaunch:
 
     def bridge_node_kwargs(self):
         return dict(package='ros_gz_bridge', executable='parameter_bridge',
-                    name='gz_bridge', parameters=[{'config_file': str(self.bridge_config),
+                    name=GAZEBO_BRIDGE_NODE, parameters=[{'config_file': str(self.bridge_config),
                                                    'use_sim_time': True}],
                     output='screen')
 
@@ -224,7 +271,7 @@ def resolve_gazebo_launch(values):
     helpers = tuple(
         NodeLaunch(h.executable, h.name, {
             **h.parameters, 'use_sim_time': True,
-            **({'seed': seed} if 'seed' in h.parameters else {})}, namespace)
+            **({'seed': seed} if 'seed' in h.parameters else {})}, namespace, required=True)
         for h in task.gazebo.helpers)
     world = Path(task.gazebo.world)
     return GazeboLaunch(

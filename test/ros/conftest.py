@@ -5,7 +5,7 @@ it is installed) into a skip of the whole test folder."""
 import importlib.util
 from pathlib import Path
 
-LAUNCH_TESTS = ['test_launch_controller.py']
+LAUNCH_TESTS = ['test_launch_controller.py', 'test_launch_sim.py']
 
 
 def launch_system_missing():

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from liquid_control.bringup.session import recorded_topics
-from liquid_control.bringup.sim_launch import GAZEBO_LAUNCH_ARGUMENTS, resolve_gazebo_launch
+from liquid_control.bringup.sim_launch import (GAZEBO_LAUNCH_ARGUMENTS, LaunchArgumentError,
+                                               gz_sim_launch_file, resolve_gazebo_launch)
 from liquid_control.interfaces import BASE_FRAME, ODOM_FRAME, PATH, absolute
 from liquid_control.share import share_file
 from liquid_control.tasks import get_task
@@ -214,6 +215,7 @@ def test_gazebo_launch_resolution():
         assert f"{kwargs['executable']} = liquid_control.nodes.{kwargs['executable']}:main" in \
             (REPO / 'setup.py').read_text()
         assert kwargs['parameters'][0]['use_sim_time'] is True
+        assert helper.required        # the launch ends if it exits (see the launch file)
     seeded = resolve_gazebo_launch({**defaults, 'task': 'diffdrive', 'seed': '7'})
     assert seeded.helpers[0].parameters['seed'] == 7
     headless = resolve_gazebo_launch({**defaults, 'gui': 'false'})
@@ -229,3 +231,20 @@ def test_gazebo_launch_file_imports_where_launch_exists():
     pytest.importorskip('ament_index_python')
     names = declared_launch_arguments(REPO / 'launch' / 'gazebo.launch.py')
     assert {a.name for a in GAZEBO_LAUNCH_ARGUMENTS} <= names
+
+
+def test_missing_ros_gz_says_what_to_install():
+    def without_ros_gz(package):
+        raise LookupError(package)
+
+    with pytest.raises(LaunchArgumentError) as error:
+        gz_sim_launch_file(without_ros_gz, distro='kilted')
+    message = str(error.value)
+    assert 'ros_gz_sim and ros_gz_bridge are not installed' in message
+    assert 'sudo apt install ros-kilted-ros-gz' in message and 'sim.launch.py' in message
+    assert '$ROS_DISTRO' in str(pytest.raises(LaunchArgumentError, gz_sim_launch_file,
+                                              without_ros_gz, distro='').value)
+    shares = {'ros_gz_sim': '/opt/ros/kilted/share/ros_gz_sim',
+              'ros_gz_bridge': '/opt/ros/kilted/share/ros_gz_bridge'}
+    assert gz_sim_launch_file(shares.__getitem__) == \
+        Path('/opt/ros/kilted/share/ros_gz_sim/launch/gz_sim.launch.py')

@@ -90,3 +90,42 @@ def test_sim_launch_file_imports_where_launch_exists():
     pytest.importorskip('launch_ros')
     names = declared_launch_arguments(REPO / 'launch' / 'sim.launch.py')
     assert {a.name for a in sl.SIM_LAUNCH_ARGUMENTS} <= names
+
+
+def test_a_simulator_that_exits_ends_the_launch_with_its_reason():
+    plan = sl.resolve_sim_launch(defaults(namespace='robot1'))
+    assert plan.sim.required and plan.sim.full_name == '/robot1/liquid_sim'
+    assert sl.resolve_sim_launch(defaults()).sim.full_name == '/liquid_sim'
+    reason = sl.exit_ends_launch_reason('/liquid_sim', 2)
+    assert reason.startswith('/liquid_sim exited with code 2; ending the launch')
+    assert sl.exit_ends_launch_reason('/liquid_sim', -9).startswith(
+        '/liquid_sim was killed by SIGKILL;')
+    assert 'signal 99' in sl.exit_ends_launch_reason('/liquid_sim', -99)
+
+
+def launch_file_nodes(launch_file):
+    """(keyword names) of every launch_ros Node(...) a launch file creates, read from its
+    source: the launch system is not needed to check how the nodes are wired."""
+    import ast
+    tree = ast.parse((REPO / 'launch' / launch_file).read_text())
+    return [{k.arg for k in call.keywords} for call in ast.walk(tree)
+            if isinstance(call, ast.Call) and getattr(call.func, 'id', '') == 'Node']
+
+
+@pytest.mark.parametrize('launch_file, count', [('sim.launch.py', 1), ('gazebo.launch.py', 2)])
+def test_launch_files_end_the_launch_when_a_node_they_start_exits(launch_file, count):
+    nodes = launch_file_nodes(launch_file)
+    assert len(nodes) == count and all('on_exit' in keywords for keywords in nodes)
+
+
+def test_end_launch_on_exit_logs_the_reason_and_shuts_down_unless_already_stopping():
+    pytest.importorskip('launch.actions')     # the launch system, where it is installed
+    from types import SimpleNamespace
+
+    from launch.actions import LogInfo, Shutdown
+
+    from liquid_control.bringup.required_nodes import end_launch_on_exit
+    on_exit = end_launch_on_exit('/liquid_sim')
+    log, shutdown = on_exit(SimpleNamespace(returncode=1), SimpleNamespace(is_shutdown=False))
+    assert isinstance(log, LogInfo) and isinstance(shutdown, Shutdown)
+    assert on_exit(SimpleNamespace(returncode=0), SimpleNamespace(is_shutdown=True)) is None
