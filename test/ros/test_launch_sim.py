@@ -4,6 +4,7 @@ a simulator that dies ends the launch and says why; Ctrl-C still ends it quietly
 Collected only where the launch system is installed and liquid_control is in an ament prefix
 (see test/ros/conftest.py).
 """
+import os
 import queue
 import shutil
 import signal
@@ -53,7 +54,7 @@ class RunningLaunch:
         try:
             code = self.process.wait(timeout=HANG_GUARD_S)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)     # ros2 launch and its nodes
             raise AssertionError('the launch did not end:\n' + ''.join(self.lines)) from None
         while (line := self._queue.get(timeout=HANG_GUARD_S)) is not None:
             self.lines.append(line)
