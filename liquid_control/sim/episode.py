@@ -108,6 +108,22 @@ class Evaluation:
     summary: dict
 
 
+def metric_means(results):
+    """Mean over the episodes of each numeric metric every episode reported (bools: the
+    fraction true); episodes where a metric is NaN (not reached) are left out of its mean."""
+    if not results:
+        return {}
+    names = [k for k, v in results[0].metrics.items()
+             if isinstance(v, (bool, int, float, np.bool_, np.number))
+             and all(k in r.metrics for r in results)]
+    means = {}
+    for name in names:
+        values = np.array([float(r.metrics[name]) for r in results])
+        finite = values[np.isfinite(values)]
+        means[name] = float(finite.mean()) if finite.size else float('nan')
+    return means
+
+
 def summarise(results):
     n = len(results)
     wins = sum(r.success for r in results)
@@ -121,6 +137,7 @@ def summarise(results):
         if n else float('nan'),
         'mean_max_tracking_error': float(np.mean([r.max_tracking_error for r in results]))
         if n else float('nan'),
+        'metric_means': metric_means(results),
     }
 
 

@@ -122,6 +122,8 @@ class Task:
     tracking_error: str = ''            # what the tracking error measures, with its unit
     return_rule: str = ''               # what an episode's return adds up
     summary: tuple = ()                 # demo summary lines: ((metric, 'text {:.2f}'), ...)
+    figures: tuple = ()                 # evaluation figures beyond success and tracking:
+                                        # ((metric, label, unit or '%'), ...), episode means
     sim_io: SimIO = field(default_factory=SimIO)
     params_file: Path | None = None     # the controller node's parameters for this task
     gazebo: Gazebo | None = None
@@ -169,6 +171,9 @@ class Task:
         for key, change in self.physics.items():
             if not isinstance(change, PhysicsChange):
                 self._fail(f'physics[{key!r}] must be a PhysicsChange')
+        for figure in self.figures:
+            if len(figure) != 3 or not all(isinstance(part, str) for part in figure):
+                self._fail(f'figures entries are (metric, label, unit or "%"), got {figure!r}')
 
     # -- sizes and defaults ----------------------------------------------------------------
     @property
@@ -187,6 +192,21 @@ class Task:
     @property
     def has_expert(self):
         return self.expert is not None
+
+    def figure_texts(self, metric_means):
+        """[(label, text)] of the task's figures from an evaluation's metric means
+        ('%' figures are fractions: 0.96 -> '96%'); '—' where a metric is missing or NaN."""
+        texts = []
+        for metric, label, unit in self.figures:
+            value = metric_means.get(metric, math.nan)
+            if not math.isfinite(value):
+                text = '—'
+            elif unit == '%':
+                text = f'{100 * value:.0f}%'
+            else:
+                text = f'{value:.3g} {unit}'.rstrip()
+            texts.append((label, text))
+        return texts
 
     # -- the simulated side (imports mujoco) ----------------------------------------------
     def make_env(self, physics=None):

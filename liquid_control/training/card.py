@@ -14,6 +14,22 @@ def _means(summary):
             f"return {summary['mean_return']:.4g}")
 
 
+def _figures_table(task, report):
+    """The task's own figures (Task.figures, e.g. how the robot stops), model and expert."""
+    if not task.figures:
+        return []
+    rows = [(who, task.figure_texts(report[key].get('metric_means', {})))
+            for who, key in (('this model', 'eval'), ('expert', 'expert_eval'))]
+    labels = [label for label, _ in rows[0][1]]
+    return ['Task figures (means over the episodes; a time over the episodes that reached it):',
+            '',
+            '| controller | ' + ' | '.join(labels) + ' |',
+            '| --- |' + ' --- |' * len(labels),
+            *(f'| {who} | ' + ' | '.join(text for _, text in texts) + ' |'
+              for who, texts in rows),
+            '']
+
+
 def write_card(path, *, session, report, task):
     m = session.metadata
     r = report
@@ -53,6 +69,7 @@ def write_card(path, *, session, report, task):
         f'| this model (ONNX runtime) | {_rate(r["eval"])} | {_means(r["eval"])} |',
         f'| expert | {_rate(r["expert_eval"])} | {_means(r["expert_eval"])} |',
         '',
+        *_figures_table(task, r),
         f'Runtime step time during evaluation: median {r["step_us_median"]:.1f} us, '
         f'p99 {r["step_us_p99"]:.1f} us (ControllerSession.step, one thread, on the same '
         'shared machine while it trained other models: an upper bound).',

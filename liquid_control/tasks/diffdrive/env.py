@@ -151,6 +151,9 @@ class DiffDriveEnv(TaskEnv):
             'goal_time': math.nan if self.goal_time is None else self.goal_time,
             'rest_time': math.nan if self.rest_time is None else self.rest_time,
             'stopped_at_goal': self.held,
+            # From first arriving to coming to rest there for good (nan: not at rest).
+            'stop_seconds': math.nan if self.goal_time is None or self.rest_time is None
+            else self.rest_time - self.goal_time,
             'goal_distance': self.goal_distance,
             'speed': v,
             'yaw_rate': omega,
