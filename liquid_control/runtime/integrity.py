@@ -87,6 +87,17 @@ def sidecar_path(model_path):
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
+def recorded_model(path):
+    """The model a record file describes (x.md, x.onnx.sha256 -> x.onnx), or None when
+    `path` is not a card or sidecar."""
+    path = Path(path)
+    if path.suffix == CARD_SUFFIX:
+        return path.with_suffix('.onnx')
+    if path.suffix == SIDECAR_SUFFIX and path.stem.endswith('.onnx'):
+        return path.with_suffix('')
+    return None
+
+
 def _read_text(path):
     try:
         return path.read_text(encoding='utf-8', errors='replace')
@@ -147,6 +158,12 @@ def check(model_path, actual_sha256, expected_sha256=None, require_recorded=Fals
     Raises IntegrityError naming the file, both hashes and where the expected one came from.
     """
     model_path = Path(model_path)
+    described = recorded_model(model_path)
+    if described is not None:
+        # Else the card would be checked against itself: a misleading "sha256 does not match".
+        kind = 'model card' if model_path.suffix == CARD_SUFFIX else 'sha256 record'
+        raise ModelContractError(model_path, f'not an ONNX model: this is the {kind} of '
+                                 f'{described.name}; give that .onnx file as the model')
     if expected_sha256:
         pin = normalise_sha256(expected_sha256)
         if pin != actual_sha256:

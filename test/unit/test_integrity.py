@@ -55,6 +55,19 @@ def test_card_sha256_checked_whenever_present(model):
         load_controller(model)
 
 
+def test_a_card_or_sidecar_given_as_the_model_is_named_as_such(model):
+    card(model, sha(model))
+    sidecar = integrity.sidecar_path(model)
+    sidecar.write_text(f'{sha(model)}  {model.name}\n')
+    with pytest.raises(ModelContractError, match=r'cartpole_gru\.md: not an ONNX model: this '
+                       r'is the model card of cartpole_gru\.onnx') as error:
+        load_controller(integrity.card_path(model))
+    assert not isinstance(error.value, IntegrityError)       # nothing was corrupted
+    with pytest.raises(ModelContractError, match='is the sha256 record of cartpole_gru.onnx'):
+        load_controller(sidecar)
+    assert load_controller(model).recorded_sha256 == sha(model)
+
+
 def test_require_recorded_sha256(model):
     load_controller(model)                         # no record: fine unless required
     with pytest.raises(IntegrityError, match='no recorded sha256.*cartpole_gru.md'):
