@@ -68,7 +68,8 @@ class SimConfig:
             (0.0 <= self.sensor_latency_s < 10.0, 'sensor_latency_s must be in [0, 10)'),
             (0.0 <= self.drop_probability < 1.0, 'drop_probability must be in [0, 1)'),
             (self.run_duration_s >= 0, 'run_duration_s must be >= 0'),
-        ] + [(value > 0, f'{name} must be > 0') for name, value in self.output_periods.items()]
+        ] + [(value >= 0, f'{name} must be >= 0 (0: only when an episode starts)')
+             for name, value in self.output_periods.items()]
         for ok, message in checks:
             if not ok:
                 raise ValueError(message)
@@ -159,7 +160,7 @@ class SimCore:
         self.command_ns = None           # clock when the held command arrived
         self.timed_out = False
         self._pending.clear()
-        self._next_due_ns = {output: self.clock_ns for output in self._periodic}
+        self._last_periodic_ns = {output: None for output in self._periodic}   # not yet
 
     @property
     def episode_time(self):
@@ -272,13 +273,15 @@ class SimCore:
             self.counts['sensor_messages_published'] += 1
             out.append((output, sample))
         for output in self._periodic:
-            if self.clock_ns >= self._next_due_ns[output]:
+            # Due at the episode start and then every period (read each time, so a changed
+            # period applies at once); a period of 0 publishes only at the episode start.
+            last = self._last_periodic_ns[output]
+            period = self.config.output_periods.get(output.period.name, output.period.default)
+            if last is None or (period > 0 and self.clock_ns - last >= int(period * NS)):
                 sample = output.sample(self.env, self._noise, self.clock_ns)
                 sample.key = self.episode          # one path (message) per episode
                 out.append((output, sample))
-                period = self.config.output_periods.get(output.period.name,
-                                                        output.period.default)
-                self._next_due_ns[output] = self.clock_ns + int(period * NS)
+                self._last_periodic_ns[output] = self.clock_ns
         return out
 
     # -- status -----------------------------------------------------------------------------

@@ -144,7 +144,8 @@ class PlanarOdometry:
 @dataclass(frozen=True)
 class PlannedPath:
     """nav_msgs/Path of the environment's path() in `frame_id`, latched: published when an
-    episode starts and every `plan_period_s` of sim time, never delayed or dropped."""
+    episode starts and every `plan_period_s` of sim time (0: only at the start), never
+    delayed or dropped."""
 
     topic: str = PLAN
     frame_id: str = ODOM_FRAME
@@ -152,7 +153,9 @@ class PlannedPath:
     measurement = False
     latched = True
     period = OutputParameter('plan_period_s', 1.0,
-                             'Republish the path every this many sim seconds.')
+                             'Republish the path every this many sim seconds (0: only when an '
+                             'episode starts, so a /plan published by your own planner is '
+                             'not overridden).')
 
     def sample(self, env, noise, stamp_ns):
         return PathSample(stamp_ns, np.asarray(env.path(), dtype=np.float64))

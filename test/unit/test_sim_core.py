@@ -191,6 +191,24 @@ def test_diffdrive_publishes_odometry_wheels_and_the_path():
     assert (odom.x, odom.y, odom.yaw) == pytest.approx((x, y, yaw))
 
 
+def test_a_plan_period_of_zero_publishes_the_path_only_when_an_episode_starts():
+    # So that a /plan from the user's own planner is not overridden by the simulator's.
+    c = core(task='diffdrive', wait_for_controller=False, output_periods={'plan_period_s': 0.0})
+    assert samples(c, PathSample)
+    for _ in range(3):
+        step(c, 100)
+        assert not samples(c, PathSample)
+    c.reset()
+    (path,) = samples(c, PathSample)
+    assert path.key == 1                                          # the new episode's path
+    step(c)
+    assert not samples(c, PathSample)
+    # A changed period applies at once, not after the next publication.
+    c.config.output_periods['plan_period_s'] = 0.02
+    step(c)
+    assert samples(c, PathSample)
+
+
 def test_an_mjcf_file_without_a_task_publishes_every_joint_and_takes_its_actuators():
     arm = ROBOTS / 'arm.xml'
     c = core(model_file=str(arm), wait_for_controller=False)
@@ -216,7 +234,7 @@ def test_an_mjcf_file_without_a_task_publishes_every_joint_and_takes_its_actuato
 def test_config_validation():
     cartpole = get_task('cartpole')
     for bad in (dict(publish_rate_hz=0), dict(drop_probability=1.0),
-                dict(sensor_latency_s=-1), dict(output_periods={'plan_period_s': 0.0})):
+                dict(sensor_latency_s=-1), dict(output_periods={'plan_period_s': -1.0})):
         with pytest.raises(ValueError):
             SimConfig(task=cartpole, **bad).validate()
     with pytest.raises(ValueError, match='neither of task and model_file'):
