@@ -463,7 +463,7 @@ class SimNode(Node):
             self._maybe_diagnostics(force=True)
             self.get_logger().info(
                 f'finished after {self.core.episode_time:.2f} s of episode time: '
-                f'{self.core.metrics()}')
+                f'{sm.metrics_text(self.core.metrics())}')
         if self.core.finished:
             # Paused: keep diagnostics going and answer resets.
             self.inbox.wait_for(self.inbox.seq, DIAGNOSTICS_PERIOD_S)

@@ -83,11 +83,19 @@ def path_msg(sample, frame_id):
 
 
 def _value(value):
+    """Plain text of a status or metric value (numpy scalars as Python's, no `np.`)."""
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, float):
         return f'{value:.6g}'
     if isinstance(value, (list, tuple)):
         return '[' + ', '.join(_value(v) for v in value) + ']'
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def metrics_text(metrics):
+    """An episode's metrics on one line: `success=true, tracking_error=0.0143, ...`."""
+    return ', '.join(f'{key}={_value(value)}' for key, value in metrics.items())
 
 
 def diagnostics_msg(stamp_ns, status, metrics, level=DiagnosticStatus.OK, message='running'):

@@ -209,6 +209,15 @@ def test_a_plan_period_of_zero_publishes_the_path_only_when_an_episode_starts():
     assert samples(c, PathSample)
 
 
+def test_metrics_are_logged_as_plain_values():
+    from liquid_control.sim.messages import metrics_text
+    c = core(task='diffdrive', wait_for_controller=False)
+    step(c, 5)
+    text = metrics_text(c.metrics())
+    assert 'np.' not in text and 'stopped_at_goal=false' in text and 'goal_time=nan' in text
+    assert f"goal_distance={c.metrics()['goal_distance']:.6g}," in text
+
+
 def test_an_mjcf_file_without_a_task_publishes_every_joint_and_takes_its_actuators():
     arm = ROBOTS / 'arm.xml'
     c = core(model_file=str(arm), wait_for_controller=False)
