@@ -52,7 +52,10 @@ from .process import ignore_stop_signals
 
 NODE_NAME = 'liquid_controller'
 DIAGNOSTICS_PERIOD_S = 1.0
-SAFE_COMMAND_ACK_TIMEOUT_S = 0.5
+# Shutdown waits this long for every reliable subscriber to confirm the safe command. Fast
+# DDS confirms at the writer's next heartbeat (every 3 s by default), so a shorter wait
+# reports most delivered commands as unconfirmed, and leaves none for a resend after a loss.
+SAFE_COMMAND_CONFIRM_TIMEOUT_S = 3.5
 # GIL switch interval of the node process (Python's default is 5 ms): another thread that
 # holds the GIL (a model loading for a swap, a service call) gives it up to the loop thread
 # within this time, well inside busy_wait_us, instead of after up to 5 ms.
@@ -319,10 +322,16 @@ class ControllerNode(LifecycleNode):
     def on_shutdown(self, state):
         self._stop_loop()
         if self.publish_safe_command():
-            acked = self._cmd_pub.wait_for_all_acked(
-                Duration(seconds=SAFE_COMMAND_ACK_TIMEOUT_S))
-            self.get_logger().info('shutting down: safe command published'
-                                   + ('' if acked else ' (not acknowledged by every subscriber)'))
+            confirmed = self._cmd_pub.wait_for_all_acked(
+                Duration(seconds=SAFE_COMMAND_CONFIRM_TIMEOUT_S))
+            if confirmed:
+                self.get_logger().info('shutting down: safe command published and confirmed by '
+                                       'every reliable subscriber')
+            else:
+                self.get_logger().warning(
+                    f'shutting down: safe command published, but not confirmed by every '
+                    f'reliable subscriber within {SAFE_COMMAND_CONFIRM_TIMEOUT_S:g} s (a '
+                    'subscriber that stopped or a lossy link): check that the robot stopped')
         self._release()
         self.finalized.set()
         if self.finalized_callback is not None:

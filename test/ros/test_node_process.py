@@ -262,6 +262,10 @@ def test_sigint_publishes_the_safe_command_before_exit(task_models, tmp_path, re
         wait_for(lambda: list(remote.commands.messages[-1].data) == [0.0], timeout=5,
                  what='the safe command as the last message')
         assert 'Traceback' not in log_of(proc)
+        # The reliable subscriber here received it: the log must not say otherwise (Fast
+        # DDS confirms delivery only at its next heartbeat, up to 3 s later).
+        assert 'safe command published and confirmed by every reliable subscriber' in \
+            log_of(proc), log_of(proc)
     finally:
         if proc.poll() is None:
             proc.kill()
