@@ -3,8 +3,9 @@
 `ActionLimits` resolves the configured limits against the model (unset limits come from the
 model's action_low/high) and checks them with the safe command. `ActionSink.command` is the
 last gate before publishing: a non-finite action becomes the safe command, every value is
-clipped to [min, max] and moved at most rate_limit * dt from the previous command. Whatever
-arrives, the command it returns is finite and within the limits.
+clipped to [min, max], moved at most rate_limit * dt from the previous command, and set to 0
+within its deadband (0 must then lie within the limits). Whatever arrives, the command it
+returns is finite and within the limits.
 
 `message_builder` fills std_msgs/Float64MultiArray or geometry_msgs/Twist(Stamped) from a
 command; it takes the message class as an argument, so this module imports no ROS code.
@@ -21,9 +22,10 @@ from .params import ConfigError, mismatch_message
 
 
 class ActionLimits:
-    """Per-action min, max, rate limit (per second; inf = none) and the safe command."""
+    """Per-action min, max, rate limit (per second; inf = none), deadband (0 = none) and the
+    safe command."""
 
-    def __init__(self, names, low, high, rate_limit=None, safe=None):
+    def __init__(self, names, low, high, rate_limit=None, safe=None, deadband=None):
         n = len(names)
         self.names = tuple(names)
         self.low = self._vector('action.min', low, n)
@@ -34,6 +36,10 @@ class ActionLimits:
                               f'{rate.tolist()}')
         self.rate = np.where(rate > 0, rate, np.inf)
         self.safe = self._vector('action.safe', safe if safe else [0.0] * n, n)
+        self.deadband = self._vector('action.deadband', deadband if deadband else [0.0] * n, n)
+        if (self.deadband < 0).any():
+            raise ConfigError(f'action.deadband must be >= 0 (0 = none), got '
+                              f'{self.deadband.tolist()}')
         for name, lo, hi, s in zip(self.names, self.low, self.high, self.safe):
             if not lo < hi:
                 raise ConfigError(f'action {name!r}: min {lo:g} is not below max {hi:g}')
@@ -42,6 +48,10 @@ class ActionLimits:
                         else f'safe command {s:g}')
                 raise ConfigError(f'action {name!r}: {what} is outside [{lo:g}, {hi:g}]; '
                                   'set action.safe within the limits')
+        for name, lo, hi, band in zip(self.names, self.low, self.high, self.deadband):
+            if band > 0 and not lo <= 0.0 <= hi:
+                raise ConfigError(f'action {name!r}: a deadband publishes 0, which is outside '
+                                  f'[{lo:g}, {hi:g}]; set action.deadband to 0 for it')
 
     @staticmethod
     def _vector(param, values, n):
@@ -62,7 +72,7 @@ class ActionLimits:
         return cls(sink_names,
                    lc.min if lc.min is not None else metadata.action_low,
                    lc.max if lc.max is not None else metadata.action_high,
-                   lc.rate_limit, lc.safe)
+                   lc.rate_limit, lc.safe, lc.deadband)
 
 
 class ActionSink:
@@ -79,6 +89,8 @@ class ActionSink:
         self._rate = limits.rate.tolist()
         self._limited = [math.isfinite(r) for r in self._rate]
         self._safe = limits.safe.tolist()
+        self._deadband = limits.deadband.tolist()
+        self._banded = any(band > 0 for band in self._deadband)
         last = self._safe
         if previous is not None and np.shape(previous) == limits.safe.shape:
             # Continue from what was last published (rate limits stay continuous across a
@@ -111,6 +123,8 @@ class ActionSink:
                 step = self._rate[i] * dt
                 lo, hi = max(lo, last[i] - step), min(hi, last[i] + step)
             command.append(min(max(v, lo), hi))
+        if self._banded:
+            command = [0.0 if abs(v) < band else v for v, band in zip(command, self._deadband)]
         self._last = command
         return np.array(command)
 

@@ -129,6 +129,10 @@ PARAMETERS = (
               'The safe command, published on deactivate, cleanup, shutdown, on a signal, '
               'while the watchdog is tripped and when a step is rejected. Not set: zeros. '
               'Must lie within the limits.'),
+    ParamSpec('action.deadband', 'double_array', None,
+              'Per action: a command closer to 0 than this is published as 0, so a model '
+              'that settles near zero does not creep (as a motor deadband; applied after the '
+              'limits). 0 = none. Not set: none. Needs 0 within the limits.'),
     ParamSpec('action.qos', 'string', 'reliable',
               'QoS of the command publisher (reliable matches every subscriber).',
               read_only=True, choices=QOS_PROFILES),
@@ -193,6 +197,7 @@ class LimitsConfig:
     max: tuple | None = None
     rate_limit: tuple | None = None
     safe: tuple | None = None
+    deadband: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -345,7 +350,7 @@ def parse_sources(values):
 
 def parse_limits(values):
     return LimitsConfig(**{key: _get(values, f'action.{key}')
-                           for key in ('min', 'max', 'rate_limit', 'safe')})
+                           for key in ('min', 'max', 'rate_limit', 'safe', 'deadband')})
 
 
 def parse_sink(values):

@@ -355,12 +355,31 @@ def test_sink_clips_and_rate_limits():
     np.testing.assert_allclose(sink.safe_command(), [0.0, 0.0])   # safe is immediate
 
 
+def test_deadband_publishes_zero_near_zero_only():
+    # A model that settles at 4 mm/s instead of 0 would creep past its goal.
+    sink = ActionSink(ActionLimits(('v', 'w'), [0, -2], [1, 2], deadband=[0.01, 0.02]))
+    np.testing.assert_array_equal(sink.command([0.0044, -0.0001], 0.02), [0.0, 0.0])
+    np.testing.assert_allclose(sink.command([0.0101, -0.03], 0.02), [0.0101, -0.03])
+    np.testing.assert_array_equal(sink.command([-5.0, 0.019], 0.02), [0.0, 0.0])  # clip, band
+    limits = ActionLimits.resolve(('linear.x', 'angular.z'),
+                                  cfg.LimitsConfig(deadband=(0.01, 0.0)),
+                                  metadata(actions=('linear.x', 'angular.z'), low=(0, -2),
+                                           high=(1, 2)), 'm')
+    assert limits.deadband.tolist() == [0.01, 0.0]
+    with pytest.raises(ConfigError, match='deadband must be >= 0'):
+        ActionLimits(('a',), [-1], [1], deadband=[-0.1])
+    with pytest.raises(ConfigError, match="action 'a': a deadband publishes 0, which is "
+                                          r'outside \[0.5, 1\]'):
+        ActionLimits(('a',), [0.5], [1], safe=[0.5], deadband=[0.1])
+
+
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), min_size=0,
                 max_size=4),
        st.floats(allow_nan=True, allow_infinity=True))
 @settings(max_examples=300, deadline=None)
 def test_sink_output_is_always_finite_and_within_limits(action, dt):
-    sink = ActionSink(ActionLimits(('a', 'b'), [-1, 0], [1, 3], rate_limit=[2, 0], safe=[0, 1]))
+    sink = ActionSink(ActionLimits(('a', 'b'), [-1, 0], [1, 3], rate_limit=[2, 0], safe=[0, 1],
+                                   deadband=[0.1, 0.0]))
     for _ in range(3):
         command = sink.command(action, dt)
         assert command.shape == (2,)
