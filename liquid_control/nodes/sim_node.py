@@ -101,7 +101,7 @@ PARAMETERS = {
     'run_duration_s': (0.0, 'Stop advancing after this much episode sim time and report '
                        'finished in diagnostics (0: run until stopped).', False),
     'end_on_done': (False, 'Finish (as run_duration_s does) when the task ends the episode '
-                    '(e.g. cart-pole at a rail end, diff-drive at the goal or lost).', False),
+                    '(e.g. cart-pole at a rail end, diff-drive at its time limit or lost).', False),
 }
 _RANGES = {
     'real_time_factor': (0.01, 100.0), 'publish_rate_hz': (1.0, 10000.0),

@@ -71,7 +71,8 @@ class DiffDriveEnv(TaskEnv):
         self._elapsed = 0.0
         self.goal_time = None            # first within GOAL_TOLERANCE of the end
         self.rest_time = None            # at rest at the goal since (None: not at rest there)
-        self.held = False                # at rest at the goal for HOLD_SECONDS
+        self.held = False                # at rest at the goal for HOLD_SECONDS, now
+        self.hold_completed = False      # ... at some time this episode
         self.lost = False
         self._update_tracking()
 
@@ -127,9 +128,10 @@ class DiffDriveEnv(TaskEnv):
                 self.rest_time = self.time
         else:
             self.rest_time = None
-        held = self.rest_time is not None and self.time - self.rest_time >= HOLD_SECONDS - 1e-9
-        self._held_now = held and not self.held
-        self.held = self.held or held
+        self.held = self.rest_time is not None and \
+            self.time - self.rest_time >= HOLD_SECONDS - 1e-9
+        self._held_now = self.held and not self.hold_completed
+        self.hold_completed = self.hold_completed or self.held
         if cte > LOST_CROSS_TRACK:
             self.lost = True
 
@@ -137,7 +139,8 @@ class DiffDriveEnv(TaskEnv):
         self._update_tracking()
 
     def done(self):
-        return self.held or self.lost
+        # Not at the first hold: staying stopped until the time limit is part of the task.
+        return self.lost or self.time >= self.time_limit - 1e-9
 
     def metrics(self):
         arrived = self.goal_time is not None and self.goal_time <= self.arrival_limit + 1e-9
@@ -150,7 +153,7 @@ class DiffDriveEnv(TaskEnv):
             'reached_goal': self.goal_time is not None,
             'goal_time': math.nan if self.goal_time is None else self.goal_time,
             'rest_time': math.nan if self.rest_time is None else self.rest_time,
-            'stopped_at_goal': self.held,
+            'stopped_at_goal': self.held,         # and still at rest there now
             # From first arriving to coming to rest there for good (nan: not at rest).
             'stop_seconds': math.nan if self.goal_time is None or self.rest_time is None
             else self.rest_time - self.goal_time,
