@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CLI := $(VENV)/bin/liquid-control
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: install demo test models bench colcon clean
 
@@ -21,7 +22,7 @@ $(STAMP): requirements/*.txt setup.py setup.cfg package.xml tools/pyproject.toml
 	@touch $@
 
 demo: $(STAMP)
-	$(CLI) demo
+	$(CLI) demo $(DEMO_ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

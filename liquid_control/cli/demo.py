@@ -14,12 +14,13 @@ from datetime import datetime
 from pathlib import Path
 
 from liquid_control.control.path_features import wrap_angle
-from liquid_control.tasks import DEFAULT_TASK, task_names
+from liquid_control.tasks import DEFAULT_TASK, get_task, task_names
 
 HELP = ('Run a controller (cfc | ltc | ncp | gru | expert) against the MuJoCo simulator over '
         'ROS 2; record an MCAP bag, plot, summarise.')
 
 CONTROLLERS = ('cfc', 'ltc', 'ncp', 'gru', 'expert')
+DEFAULT_DURATION_S = 30.0
 
 
 def add_arguments(parser):
@@ -29,8 +30,10 @@ def add_arguments(parser):
                         help='shipped model <task>_<controller>, or the task\'s expert')
     parser.add_argument('--model', default='',
                         help='ONNX file (or model name) to run instead of the shipped one')
-    parser.add_argument('--duration', type=float, default=30.0,
-                        help='episode length in seconds of sim time (default 30)')
+    parser.add_argument('--duration', type=float, default=None,
+                        help='run length in seconds of sim time (default 30, or the task\'s '
+                        'longest episode if longer); the run also ends when the task ends '
+                        'the episode')
     parser.add_argument('--mode', choices=('realtime', 'lockstep'), default='realtime',
                         help='realtime (default), or lockstep: deterministic, as fast as the '
                         'controller answers (sim_node\'s `fast` mode does not wait for a '
@@ -190,6 +193,8 @@ def run(args):
     if clock == 'wall' and args.mode != 'realtime':
         print('liquid-control demo: --clock wall needs --mode realtime', file=sys.stderr)
         return 2
+    if args.duration is None:
+        args.duration = max(DEFAULT_DURATION_S, get_task(args.task).episode_seconds)
     session = SimSession(run_dir, task=args.task, controller=args.controller,
                          model=args.model, mode=args.mode, duration=args.duration,
                          seed=args.seed, controller_clock=clock, sim_params=sim_params,

@@ -63,7 +63,7 @@ TASK = Task(
                  'first completing a hold at the goal'),
     summary=(('goal_time', 'arrival        within the goal tolerance after {:.2f} s'),
              ('rest_time', 'stop           at rest at the goal from {:.2f} s')),
-    figures=(('stopped_at_goal', 'stopped and held at the goal', '%'),
+    figures=(('stopped_at_goal', 'at rest at the goal at the end', '%'),
              ('stop_seconds', 'arrival to rest', 's'),
              ('goal_distance', 'final distance to the goal', 'm')),
     sim_io=SimIO(outputs=(PlanarOdometry(), PlannedPath(), JointStates()),

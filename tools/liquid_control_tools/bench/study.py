@@ -105,6 +105,9 @@ def run_cell(job):
         'episodes': s['episodes'], 'successes': s['successes'],
         'success_rate': s['success_rate'], 'success_ci95': list(s['success_ci95']),
         'mean_return': s['mean_return'], 'mean_tracking_error': s['mean_tracking_error'],
+        # The task's own figures (Task.figures), e.g. how the diff-drive stops.
+        'figures': {metric: s['metric_means'].get(metric, float('nan'))
+                    for metric, _, _ in task.figures},
         'success': [bool(r.success) for r in ev.results],
         'ret': [float(r.ret) for r in ev.results],
         'tracking_error': [float(r.tracking_error) for r in ev.results],

@@ -275,6 +275,7 @@ def task_section(task, data, img, seeds=None):
               f'![{task} study]({img})', '',
               '### Return / tracking error (mean ± 95% interval half-width)', '',
               metrics_note(task), '', table(header, perf_rows), '']
+    lines += figures_section(task, data, names, header)
     comps = comparisons(data)
     if comps:
         present = [a for a in LIQUID if a in data['models']]
@@ -294,6 +295,34 @@ def task_section(task, data, img, seeds=None):
                   table(['condition'] + [f'{ARCH_LABELS[a]} − GRU' for a in present], rows),
                   '']
     return lines
+
+
+def figures_section(task, data, names, header):
+    """The task's own figures (Task.figures) per condition and controller, if it has any."""
+    from liquid_control.tasks import get_task
+    task = get_task(task)
+    if not task.figures:
+        return []
+    rows = []
+    for cond in data['conditions']:
+        cells = data['cells'].get(cond['id'], {})
+        row = [cond['label']]
+        for n in names:
+            figures = cells.get(n, {}).get('figures')
+            row.append(' / '.join(text for _, text in task.figure_texts(figures))
+                       if figures is not None else '—')
+        rows.append(row)
+    labels = ' / '.join(label for _, label, _ in task.figures)
+    return ['### Task figures', '',
+            f'Each cell: {labels} (means over the episodes; a time over the episodes that '
+            'reached it).', '', table(header, rows), '']
+
+
+def success_rules(study):
+    """The success rule of every task in the study, in its Task's own words."""
+    from liquid_control.tasks import get_task
+    return '; '.join(f'{name} — {get_task(name).success_rule or "as the task defines it"}'
+                     for name in study['tasks'])
 
 
 def metrics_note(task):
@@ -359,9 +388,7 @@ def study_md(study, seeds, out_dir):
         '- The expert is the analytic controller the networks imitate (swing-up + LQR for the '
         'cart-pole, a path-feature follower for the diff-drive), always designed for the '
         'nominal physics and rate.',
-        '- Success: cart-pole — upright (|angle| < 0.2 rad) through the last 2 s of a 10 s '
-        'episode, never touching a rail end; diff-drive — reaching the end of a random 6–10 m '
-        'path in time without ever straying more than 0.3 m from it.',
+        f'- Success: {success_rules(study)}.',
         '- Statistics: success with 95% Wilson intervals; differences between controllers '
         'tested on the paired episodes (McNemar exact test), corrected for the number of '
         'comparisons (Holm). Findings below are generated from the numbers by these rules.',
