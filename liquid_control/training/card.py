@@ -88,9 +88,11 @@ def rewrite_card(model_path, report_path):
     from pathlib import Path
 
     from liquid_control.runtime import load_controller
+    from liquid_control.tasks import get_task
 
     from .export import forget_recorded_sha256
     model_path = Path(model_path)
     report = json.loads(Path(report_path).read_text())
     forget_recorded_sha256(model_path)  # re-recording is the point
-    write_card(model_path.with_suffix('.md'), session=load_controller(model_path), report=report)
+    write_card(model_path.with_suffix('.md'), session=load_controller(model_path), report=report,
+               task=get_task(report['task']))

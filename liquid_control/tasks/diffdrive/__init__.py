@@ -82,8 +82,8 @@ TASK = Task(
         status=(('odom.x', 'x', 'm'), ('odom.y', 'y', 'm'))),
     # A diff-drive tick costs the simulator ~2 ms (path geometry) against ~0.1 ms for the
     # cart-pole, and its episodes are longer: fewer, narrower rollouts keep it in budget, and
-    # the smoother task needs a smaller LTC and NCP budget.
+    # the NCP needs a smaller budget. The LTC needs its full one: on the smaller it did not
+    # learn to come to rest and stay (27% success).
     training={'*': dict(expert_episodes=32, dagger_rounds=4, dagger_episodes=16, lanes=16),
-              'ltc': dict(bc_batches=24, dagger_rounds=3, dagger_batches=12),
               'ncp': dict(bc_batches=24, dagger_rounds=3, dagger_batches=12)},
 )
