@@ -19,8 +19,9 @@ class DiffDriveExpert:
     Speed: v_max, lowered for the sharpest curvature ahead (lateral acceleration and turn
     rate limits) and for large errors, and brought to zero over the last metres to the goal
     (linearly, then quadratically over the final goal_ramp metres, so that noise in the
-    distance moves a robot at the goal little), where the heading feedback fades out too: the
-    robot comes to rest and stays there.
+    distance moves a robot at the goal little, and to exactly zero once the ramp's speed
+    falls below goal_stop_speed), where the heading feedback fades out too: the robot comes
+    to rest and stays there.
     """
 
     max_speed = 0.8                 # m/s
@@ -28,8 +29,10 @@ class DiffDriveExpert:
     convergence = 2.5               # 1/m (a above)
     min_feedback_speed = 0.2        # m/s; heading feedback stays active when slow
     goal_speed_gain = 0.8           # (m/s) per m of remaining path
-    goal_stop_distance = 0.1        # m of remaining path at which the speed reaches zero
+    goal_stop_distance = 0.05       # m of remaining path at which the speed reaches zero
     goal_ramp = 0.5                 # m before that over which the speed falls quadratically
+    goal_stop_speed = 0.01          # m/s; on the final ramp a slower speed is 0: stop, not
+                                    # crawl (a quadratic ramp alone never quite arrives)
     goal_settle_distance = 0.5      # m of remaining path over which the turning fades out
 
     def __init__(self):
@@ -50,7 +53,8 @@ class DiffDriveExpert:
         left = max(goal_distance - self.goal_stop_distance, 0.0)
         ramp = self.goal_ramp
         cap = left if left > ramp else ramp * (left / ramp) ** 2
-        return min(v, self.goal_speed_gain * cap)
+        v = min(v, self.goal_speed_gain * cap)
+        return 0.0 if left < ramp and v < self.goal_stop_speed else v
 
     def act(self, obs, dt):
         cross_track, heading, k_near, k_mid, k_far, goal_distance, _, _ = (float(v) for v in obs)
