@@ -1,5 +1,6 @@
-"""launch/sim.launch.py under the real launch system, run as a user runs it (`ros2 launch`):
-a simulator that dies ends the launch and says why; Ctrl-C still ends it quietly.
+"""launch/sim.launch.py and gazebo.launch.py under the real launch system, run as a user runs
+them (`ros2 launch`): a simulator that dies ends the launch and says why; Ctrl-C still ends it
+quietly; without ros_gz, gazebo.launch.py says what to install.
 
 Collected only where the launch system is installed and liquid_control is in an ament prefix
 (see test/ros/conftest.py).
@@ -20,14 +21,14 @@ HANG_GUARD_S = 120           # only ever reached when the launch does not end at
 
 
 class RunningLaunch:
-    """`ros2 launch liquid_control sim.launch.py ...` with its output read line by line."""
+    """`ros2 launch liquid_control <launch_file> ...` with its output read line by line."""
 
-    def __init__(self, tmp_path, *arguments):
+    def __init__(self, tmp_path, *arguments, launch_file='sim.launch.py'):
         ros2 = shutil.which('ros2')
         if ros2 is None:
             pytest.skip('the ros2 command (ros2cli, ros2launch) is not installed')
         self.process = subprocess.Popen(
-            [ros2, 'launch', 'liquid_control', 'sim.launch.py', *arguments],
+            [ros2, 'launch', 'liquid_control', launch_file, *arguments],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env=isolated_environment(log_dir=tmp_path / 'ros_logs'), start_new_session=True)
         self.lines = []
@@ -81,3 +82,16 @@ def test_ctrl_c_ends_the_launch_without_blaming_a_node(tmp_path):
     launch.process.send_signal(signal.SIGINT)
     assert launch.wait_for_end() == 0, launch.output
     assert 'ending the launch' not in launch.output
+
+
+def test_gazebo_launch_without_ros_gz_says_what_to_install(tmp_path):
+    from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+    try:
+        get_package_share_directory('ros_gz_sim')
+        pytest.skip('ros_gz is installed here: the launch would start Gazebo')
+    except PackageNotFoundError:
+        pass
+    launch = RunningLaunch(tmp_path, 'gui:=false', launch_file='gazebo.launch.py')
+    assert launch.wait_for_end() != 0
+    assert 'ros_gz_sim and ros_gz_bridge are not installed: install ros-' in launch.output
+    assert 'sim.launch.py' in launch.output
