@@ -4,8 +4,8 @@
   (proof that lockstep delivers exactly one fresh observation per control tick).
 - controller_node with a contract-valid test model: the same seed gives the same run twice.
 - The shipped models (models/*.onnx): cart-pole CfC and GRU swing up and balance; the
-  diff-drive CfC follows its path. These wait on the trained models and skip until they
-  exist.
+  diff-drive CfC follows its path, stops at its end and stays there, and follows a new /plan
+  when one arrives. These wait on the trained models and skip until they exist.
 """
 from pathlib import Path
 
@@ -126,12 +126,87 @@ def test_shipped_cartpole_model_swings_up_and_balances(tmp_path, name):
 
 
 @pytest.mark.parametrize('name', [shipped('diffdrive_cfc')])
-def test_shipped_diffdrive_model_follows_the_path(tmp_path, name):
+def test_shipped_diffdrive_model_follows_the_path_stops_and_stays(tmp_path, name):
     arch = name.split('_')[1]
-    # Seed 3: a 7 m path with turns both ways (the paths are 6-10 m).
-    summary, run = run_session(tmp_path, task='diffdrive', controller=arch, duration=40.0,
-                               seed=3)
+    # Seed 3: a 7 m path with turns both ways (the paths are 6-10 m), reached in about 25 s.
+    # The simulation goes on to 45 s, as under sim.launch.py (no end at the goal): the
+    # robot must still be standing at the goal then.
+    summary, run = run_session(tmp_path, task='diffdrive', controller=arch, duration=45.0,
+                               seed=3, sim_params={'end_on_done': False})
     metrics = summary['episode']['metrics']
     assert summary['episode']['success'], metrics
-    assert metrics['reached_goal'] == 'true'
+    assert metrics['stopped_at_goal'] == 'true'
+    assert float(metrics['time']) == pytest.approx(45.0)
+    assert float(metrics['rest_time']) < 35.0                      # at rest for the last 10 s
+    assert float(metrics['goal_distance']) < 0.25
+    assert abs(float(metrics['speed'])) < 0.05 and abs(float(metrics['yaw_rate'])) < 0.1
     assert summary['episode']['max_tracking_error'] < 0.3
+    # The simulator's closing line names the metrics as plain values.
+    log = (tmp_path / 'sim_node.log').read_text()
+    assert 'finished after 45.00 s of episode time: success=true' in log
+    assert 'np.' not in log
+
+
+def odometry(session):
+    """(x, y, yaw, v, omega) of the latest /odom the run recorded."""
+    signals = session.live.signals
+    return tuple(signals[f'odom.{key}'] for key in ('x', 'y', 'yaw', 'linear_velocity',
+                                                     'angular_velocity'))
+
+
+@pytest.mark.parametrize('name', [shipped('diffdrive_cfc')])
+def test_the_robot_waits_at_the_goal_until_a_new_plan_then_follows_it(tmp_path, name):
+    """As under sim.launch.py with the user's own planner (plan_period_s 0: the simulator
+    publishes its path once): stop at the end of the path, stay there, and when a new
+    /plan arrives, follow it to its end and stop again."""
+    from liquid_control.interfaces import ODOM_FRAME, PLAN
+    from liquid_control.nodes import qos
+    from liquid_control.sim import messages as sm
+    from liquid_control.sim.paths import random_path
+    from liquid_control.sim.ros_io import PathSample
+    from nav_msgs.msg import Path as PathMsg
+
+    session = SimSession(tmp_path, task='diffdrive', controller=name.split('_')[1],
+                         mode='lockstep', duration=0.0, seed=3,
+                         sim_params={'end_on_done': False, 'plan_period_s': 0.0})
+    hang_guard = 600.0           # wall s; lockstep sim time runs several times faster
+    with session:
+        assert session.wait_for(lambda: session.live.sim_status.get(
+            'episode.stopped_at_goal') == 'true', hang_guard), \
+            f'never stopped at the goal: {session.live.sim_status}'
+        stopped_at = session.live.sim_time
+        # Waiting: it stays at the goal and comes to a standstill (the models settle to a
+        # few mm/s, which the diff-drive config's action.deadband turns into 0).
+        assert session.wait_for(lambda: session.live.sim_time > stopped_at + 20.0, hang_guard)
+        assert float(session.live.sim_status['episode.goal_distance']) < 0.25
+        x0, y0, *_ = odometry(session)
+        assert session.wait_for(lambda: session.live.sim_time > stopped_at + 30.0, hang_guard)
+        x1, y1, yaw, v, omega = odometry(session)
+        assert np.hypot(x1 - x0, y1 - y0) < 0.01 and abs(v) < 0.01 and abs(omega) < 0.01
+        assert float(session.live.sim_status['episode.goal_distance']) < 0.25
+        # A new plan from here, straight ahead at first, as a planner gives.
+        xy = random_path(np.random.default_rng(11), length_range=(4.0, 5.0),
+                         start_xy=(x1, y1), start_yaw=yaw)
+        publisher = session.node.create_publisher(PathMsg, PLAN, qos.LATCHED)
+        publisher.publish(sm.path_msg(PathSample(0, xy), ODOM_FRAME))
+        sent_at = session.live.sim_time
+
+        def at_new_goal_and_at_rest():
+            x, y, _, v, omega = odometry(session)
+            return np.hypot(*(xy[-1] - (x, y))) < 0.25 and abs(v) < 0.05 and abs(omega) < 0.1
+
+        assert session.wait_for(lambda: session.live.sim_time > sent_at + 2.0 and
+                                at_new_goal_and_at_rest(), hang_guard), \
+            f'did not reach the new goal {xy[-1]}: odometry {odometry(session)}'
+        arrived_at = session.live.sim_time
+        assert session.wait_for(lambda: session.live.sim_time > arrived_at + 3.0, hang_guard)
+        assert at_new_goal_and_at_rest(), odometry(session)
+    # It got there along the new path, not straight across.
+    run = load_run(session.bag_path, 'diffdrive')
+    times, x = run.signals['odom.x']
+    y = run.signals['odom.y'][1]
+    on_new_path = np.stack([x, y], axis=1)[times >= sent_at]
+    dense = np.concatenate([np.linspace(a, b, 20, endpoint=False) for a, b in zip(xy, xy[1:])])
+    off_path = np.min(np.hypot(*(on_new_path[:, None, :] - dense[None]).transpose(2, 0, 1)),
+                      axis=1)
+    assert len(on_new_path) > 100 and off_path.max() < 0.3, off_path.max()
