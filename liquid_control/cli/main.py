@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     'train': 'liquid_control.cli.train',
     'eval': 'liquid_control.cli.eval',
     'demo': 'liquid_control.cli.demo',
+    'adopt': 'liquid_control.cli.adopt',
 }
 COMMANDS_GROUP = 'liquid_control.commands'
 

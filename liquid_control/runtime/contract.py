@@ -3,6 +3,7 @@
 Every controller is stepped once per control tick:
     inputs   obs [1, n_obs], state [1, n_state], dt [1, 1]   (float32; dt in seconds, > 0)
     outputs  action [1, n_act], state_out [1, n_state]       (float32)
+n_state may be 0 (a stateless policy: state and state_out are [1, 0]).
 Observation normalisation and action scaling live inside the graph. The file's
 metadata_props carry the strings below (lists and numbers as JSON). docs/model_contract.md
 is the user-facing description of the same thing.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 
 CONTRACT_VERSION = '1'
@@ -23,7 +25,8 @@ OUTPUT_STATE = 'state_out'
 INPUT_NAMES = (INPUT_OBS, INPUT_STATE, INPUT_DT)
 OUTPUT_NAMES = (OUTPUT_ACTION, OUTPUT_STATE)
 
-ARCHS = ('cfc', 'ltc', 'ncp', 'gru')
+ARCHS = ('cfc', 'ltc', 'ncp', 'gru')      # what this project trains; a file may name any arch
+ARCH_NAME = re.compile(r'^[a-z][a-z0-9_-]{0,31}$')   # e.g. mlp, lstm, gru, my_policy
 
 META_PREFIX = 'liquid_control.'
 KEY_CONTRACT = META_PREFIX + 'contract'
@@ -115,9 +118,10 @@ class ModelMetadata:
                 source, f'metadata {KEY_CONTRACT} is {props[KEY_CONTRACT]!r}, '
                 f'this runtime reads contract {CONTRACT_VERSION!r}')
         arch = props[KEY_ARCH]
-        if arch not in ARCHS:
+        if not ARCH_NAME.match(arch):
             raise ModelContractError(
-                source, f'metadata {KEY_ARCH} is {arch!r}, expected one of {", ".join(ARCHS)}')
+                source, f'metadata {KEY_ARCH} is {arch!r}, expected a short lower-case name '
+                '(cfc, ltc, ncp, gru, mlp, lstm, ...)')
         obs_names = _string_list(props, KEY_OBS_NAMES, source)
         action_names = _string_list(props, KEY_ACTION_NAMES, source)
         low = _number_list(props, KEY_ACTION_LOW, source, len(action_names))
@@ -130,7 +134,7 @@ class ModelMetadata:
         if not nominal_dt > 0:
             raise ModelContractError(source, f'metadata {KEY_NOMINAL_DT} must be > 0, '
                                      f'got {nominal_dt}')
-        n_state = _integer(props, KEY_N_STATE, source, minimum=1)
+        n_state = _integer(props, KEY_N_STATE, source, minimum=0)    # 0: a stateless policy
         seed = _integer(props, KEY_SEED, source, minimum=0)
         n_params = _integer(props, KEY_N_PARAMS, source, 0) if KEY_N_PARAMS in props else None
         sha = props[KEY_WEIGHTS_SHA256]

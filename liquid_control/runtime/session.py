@@ -47,8 +47,9 @@ def _session_options():
     return opts
 
 
-def _dims(source, arg, expected):
-    """Check one graph input/output: float32, rank 2, batch 1 (or symbolic), width fixed."""
+def _dims(source, arg, expected, allow_empty=False):
+    """Check one graph input/output: float32, rank 2, batch 1 (or symbolic), width fixed
+    (0 only with allow_empty: the state of a stateless policy)."""
     if arg.type != _FLOAT:
         raise ModelContractError(source, f'{arg.name!r} has type {arg.type}, expected float32')
     shape = list(arg.shape)
@@ -58,7 +59,7 @@ def _dims(source, arg, expected):
     batch, width = shape
     if isinstance(batch, int) and batch != 1:
         raise ModelContractError(source, f'{arg.name!r} has batch size {batch}, expected 1')
-    if not isinstance(width, int) or width < 1:
+    if not isinstance(width, int) or width < (0 if allow_empty else 1):
         raise ModelContractError(
             source, f'{arg.name!r} has shape {shape}: its second dimension must be fixed')
     if expected is not None and width != expected:
@@ -101,12 +102,12 @@ def validate(path, session):
     _dims(path, inputs[c.INPUT_OBS], meta.n_obs)
     _dims(path, inputs[c.INPUT_DT], 1)
     _dims(path, outputs[c.OUTPUT_ACTION], meta.n_act)
-    state_in = _dims(path, inputs[c.INPUT_STATE], None)
+    state_in = _dims(path, inputs[c.INPUT_STATE], None, allow_empty=True)
     if state_in != meta.n_state:
         raise ModelContractError(
             path, f'n_state mismatch: input {c.INPUT_STATE!r} has width {state_in}, '
             f'metadata {c.KEY_N_STATE} says {meta.n_state}')
-    _dims(path, outputs[c.OUTPUT_STATE], meta.n_state)
+    _dims(path, outputs[c.OUTPUT_STATE], meta.n_state, allow_empty=True)
     return meta
 
 

@@ -210,3 +210,76 @@ def test_autostart_false_waits_unconfigured(ros, task_models):
     helper, start = ros
     node = start(cartpole_params(task_models['cartpole_gru'], autostart=False))
     assert node.lifecycle_state == 'unconfigured'
+
+
+@pytest.fixture(scope='module')
+def adopted_policies(tmp_path_factory):
+    """An MLP and an LSTM exported by torch under their own names, adopted for the cart-pole
+    mapping (liquid-control adopt), with the torch modules as the reference."""
+    torch = pytest.importorskip('torch')
+    from liquid_control.adoption import AdoptSpec, adopt
+    from liquid_control.tasks import get_task
+    folder = tmp_path_factory.mktemp('adopted')
+    task = get_task('cartpole')
+    torch.manual_seed(3)
+    mlp = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+    lstm = torch.nn.LSTM(4, 8)
+    head = torch.nn.Linear(8, 1)
+
+    def lstm_policy(x, h, c):
+        y, (h, c) = lstm(x.unsqueeze(0), (h, c))
+        return head(y[0]), h, c
+
+    class LSTMPolicy(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm, self.head = lstm, head
+
+        def forward(self, x, h, c):
+            return lstm_policy(x, h, c)
+
+    torch.onnx.export(mlp, (torch.zeros(1, 4),), folder / 'mlp.onnx', dynamo=False,
+                      input_names=['observations'], output_names=['actions'])
+    torch.onnx.export(LSTMPolicy(), (torch.zeros(1, 4), torch.zeros(1, 1, 8),
+                                     torch.zeros(1, 1, 8)), folder / 'lstm.onnx', dynamo=False,
+                      input_names=['x', 'h0', 'c0'], output_names=['u', 'h1', 'c1'])
+    common = dict(obs_names=task.obs_names, action_names=task.action_names,
+                  action_low=task.action_low, action_high=task.action_high,
+                  nominal_dt=task.nominal_dt, action_scale=[10.0])
+    paths = {'mlp': adopt(folder / 'mlp.onnx', AdoptSpec(**common),
+                          folder / 'cartpole_mlp.onnx').path,
+             'lstm': adopt(folder / 'lstm.onnx',
+                           AdoptSpec(arch='lstm', state=[('h0', 'h1'), ('c0', 'c1')], **common),
+                           folder / 'cartpole_lstm.onnx').path}
+
+    def reference(name, obs, steps):
+        """The torch module's first `steps` actions for the same observation, from zero
+        state, scaled and clipped as adopted."""
+        x = torch.tensor([obs], dtype=torch.float32)
+        h = c = torch.zeros(1, 1, 8)
+        out = []
+        with torch.no_grad():
+            for _ in range(steps):
+                if name == 'mlp':
+                    u = mlp(x)
+                else:
+                    u, h, c = lstm_policy(x, h, c)
+                out.append(float(min(max(u.item() * 10.0, -30.0), 30.0)))
+        return out
+
+    return paths, reference
+
+
+@pytest.mark.parametrize('name', ['mlp', 'lstm'])
+def test_an_adopted_outside_policy_runs_in_the_node(ros, adopted_policies, name):
+    paths, reference = adopted_policies
+    helper, start = ros
+    out = commands(helper)
+    pub = helper.create_publisher(JointState, '/joint_states', 10)
+    node = start(cartpole_params(paths[name], require_sha256=True))   # its card is written
+    assert node.lifecycle_state == 'active'
+    got = feed(helper, pub, out, joint_state(), count=3,
+               predicate=lambda m: m.data[0] != 0.0)
+    # Each tick steps the policy once on the same observation, its state carried along.
+    expected = reference(name, [0.1, 0.0, -0.2, 0.3], 3)
+    assert [m.data[0] for m in got] == pytest.approx(expected, abs=1e-5)

@@ -74,7 +74,7 @@ def test_missing_metadata(tmp_path, key):
 
 @pytest.mark.parametrize('key, value, match', [
     (c.KEY_CONTRACT, '99', 'reads contract'),
-    (c.KEY_ARCH, 'transformer', 'expected one of cfc, ltc, ncp, gru'),
+    (c.KEY_ARCH, 'Transformer v2', 'expected a short lower-case name'),
     (c.KEY_OBS_NAMES, 'obs_0,obs_1', 'not valid JSON'),
     (c.KEY_OBS_NAMES, '[]', 'non-empty JSON list'),
     (c.KEY_OBS_NAMES, '["a", "a", "b", "c"]', 'repeats a name'),
@@ -83,7 +83,7 @@ def test_missing_metadata(tmp_path, key):
     (c.KEY_ACTION_LOW, '[5]', 'is not below action_high'),
     (c.KEY_NOMINAL_DT, '0', 'must be > 0'),
     (c.KEY_NOMINAL_DT, 'NaN', 'finite number'),
-    (c.KEY_N_STATE, '8.5', 'integer >= 1'),
+    (c.KEY_N_STATE, '8.5', 'integer >= 0'),
     (c.KEY_SEED, '-1', 'integer >= 0'),
     (c.KEY_WEIGHTS_SHA256, 'abc', 'not a hex sha256'),
 ])
