@@ -17,9 +17,10 @@ import numpy as np
 
 from liquid_control.runtime import contract as c
 from liquid_control.runtime.contract import ModelContractError, ModelMetadata
-from liquid_control.runtime.integrity import card_path, read_model_bytes, sidecar_path
+from liquid_control.runtime.integrity import (card_path, card_sha256_line, forget_records,
+                                               read_model_bytes)
 
-from .graph import PolicyInterface, _onnx, wrap
+from .graph import PolicyInterface, require_onnx, wrap
 from .spec import AdoptError
 
 PARITY_TOLERANCE = 1e-5
@@ -37,7 +38,7 @@ class Adopted:
 
 def adopt(policy_path, spec, out_path, seed=0):
     """Wrap `policy_path` (ONNX) as `out_path` under the contract; returns Adopted."""
-    onnx = _onnx()
+    onnx = require_onnx()
     policy_path, out_path = Path(policy_path), Path(out_path)
     try:
         data = read_model_bytes(policy_path)
@@ -67,8 +68,7 @@ def adopt(policy_path, spec, out_path, seed=0):
     try:
         tmp.write_bytes(wrapped.SerializeToString())
         max_error = parity(tmp, data, spec, interface, seed)
-        for record in (card_path(out_path), sidecar_path(out_path)):
-            record.unlink(missing_ok=True)         # they describe the file being replaced
+        forget_records(out_path)                  # they describe the file being replaced
         os.replace(tmp, out_path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -137,7 +137,7 @@ def write_card(adopted, policy_path, spec, interface):
         f'- parity with the original over {PARITY_STEPS} steps of random observations: max '
         f'|difference| {adopted.max_error:.2g} (tolerance {PARITY_TOLERANCE:g})',
         '',
-        f'- file sha256: `{file_sha}`',
+        card_sha256_line(file_sha),
         '',
     ]
     card_path(adopted.path).write_text('\n'.join(lines))

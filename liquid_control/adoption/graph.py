@@ -22,7 +22,7 @@ PREFIX = 'policy/'
 MIN_OPSET = 11                     # Slice and Reshape with tensor inputs
 
 
-def _onnx():
+def require_onnx():
     try:
         import onnx
     except ModuleNotFoundError:
@@ -35,7 +35,7 @@ class PolicyInterface:
     """The original policy's inputs and outputs, resolved against an AdoptSpec."""
 
     def __init__(self, model, spec, source):
-        onnx = _onnx()
+        onnx = require_onnx()
         graph = model.graph
         initializers = {i.name for i in graph.initializer}
         self.inputs = {v.name: v for v in graph.input if v.name not in initializers}
@@ -121,7 +121,7 @@ def _check_width(name, shape, expected, names_key, source):
 
 def wrap(model, spec, interface):
     """The contract-shaped model around `model` (an onnx.ModelProto)."""
-    onnx = _onnx()
+    onnx = require_onnx()
     from onnx import TensorProto, helper, numpy_helper
     from onnx.compose import add_prefix
 

@@ -87,6 +87,18 @@ def sidecar_path(model_path):
     return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
+def card_sha256_line(digest):
+    """The model card line that records a file's sha256 (what sha256_from_card reads)."""
+    return f'- file sha256: `{digest}`'
+
+
+def forget_records(model_path):
+    """Remove the card and sidecar recording the hash of a file about to be replaced: the
+    runtime refuses a model whose recorded hash disagrees (the new record is written after)."""
+    for record in (card_path(model_path), sidecar_path(model_path)):
+        Path(record).unlink(missing_ok=True)
+
+
 def recorded_model(path):
     """The model a record file describes (x.md, x.onnx.sha256 -> x.onnx), or None when
     `path` is not a card or sidecar."""

@@ -1,6 +1,8 @@
 """The model card written next to each shipped .onnx file."""
 from __future__ import annotations
 
+from liquid_control.runtime.integrity import card_sha256_line, forget_records
+
 
 def _rate(summary):
     low, high = summary['success_ci95']
@@ -74,7 +76,7 @@ def write_card(path, *, session, report, task):
         f'p99 {r["step_us_p99"]:.1f} us (ControllerSession.step, one thread, on the same '
         'shared machine while it trained other models: an upper bound).',
         '',
-        f'- file sha256: `{session.file_sha256}`',
+        card_sha256_line(session.file_sha256),
         f'- weights sha256: `{m.weights_sha256}`',
         '',
     ]
@@ -90,9 +92,8 @@ def rewrite_card(model_path, report_path):
     from liquid_control.runtime import load_controller
     from liquid_control.tasks import get_task
 
-    from .export import forget_recorded_sha256
     model_path = Path(model_path)
     report = json.loads(Path(report_path).read_text())
-    forget_recorded_sha256(model_path)  # re-recording is the point
+    forget_records(model_path)  # re-recording is the point
     write_card(model_path.with_suffix('.md'), session=load_controller(model_path), report=report,
                task=get_task(report['task']))

@@ -22,7 +22,7 @@ from liquid_control.nets import count_params
 from liquid_control.runtime import contract as c
 from liquid_control.runtime import load_controller
 from liquid_control.runtime.contract import ModelMetadata
-from liquid_control.runtime.integrity import card_path, sidecar_path
+from liquid_control.runtime.integrity import forget_records
 
 from .deploy import deploy_form
 
@@ -50,13 +50,6 @@ def source_commit(repo_dir=None):
         return 'unknown'
 
 
-def forget_recorded_sha256(model_path):
-    """Remove the card/sidecar recording the hash of the file about to be replaced: the
-    runtime refuses a model whose recorded hash disagrees (the new card is written after)."""
-    for record in (card_path(model_path), sidecar_path(model_path)):
-        Path(record).unlink(missing_ok=True)
-
-
 def metadata_for(policy, seed, commit=None):
     spec = policy.spec
     return ModelMetadata(
@@ -75,7 +68,7 @@ def export_policy(policy, path, seed=0, commit=None, fold=True):
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    forget_recorded_sha256(path)
+    forget_records(path)
     policy = policy.eval()
     spec = policy.spec
     example = (torch.zeros(1, spec.n_obs), policy.initial_state(1),

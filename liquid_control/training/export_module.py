@@ -26,9 +26,9 @@ from liquid_control.nets import count_params
 from liquid_control.runtime import contract as c
 from liquid_control.runtime import load_controller
 from liquid_control.runtime.contract import ModelContractError, ModelMetadata
-from liquid_control.runtime.integrity import card_path
+from liquid_control.runtime.integrity import card_path, card_sha256_line, forget_records
 
-from .export import OPSET, forget_recorded_sha256, source_commit, weights_sha256
+from .export import OPSET, source_commit, weights_sha256
 
 PARITY_TOLERANCE = 1e-5
 PARITY_STEPS = 200
@@ -73,7 +73,7 @@ def export_module(module, *, obs_names, action_names, low, high, nominal_dt, pat
         onnx.checker.check_model(model)
         onnx.save(model, str(tmp))
         worst = parity(module, tmp, metadata, seed, tolerance)
-        forget_recorded_sha256(path)
+        forget_records(path)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -159,7 +159,7 @@ def _write_card(path, module, metadata, worst):
         f'- seed {m.seed}; source commit `{m.source_commit}`; weights sha256 '
         f'`{m.weights_sha256}`',
         '',
-        f'- file sha256: `{file_sha}`',
+        card_sha256_line(file_sha),
         '',
     ]
     card_path(path).write_text('\n'.join(lines))
