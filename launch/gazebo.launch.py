@@ -7,8 +7,8 @@ Needs a full ROS 2 install with ros_gz (ros_gz_sim, ros_gz_bridge) and Gazebo Ha
 Starts gz sim with the task's world, ros_gz_bridge with its bridge configuration, the task's
 helper nodes (cart-pole: liquid_effort_relay, Float64MultiArray effort command -> the
 ApplyJointForce topic; diff-drive: liquid_path, the path to follow on /plan) and the
-controller on sim time (controller.launch.py). The ROS 2 topics are those of sim_node. If gz sim, the bridge or a helper node exits, the launch
-ends with it and says why.
+controller on sim time (controller.launch.py). The ROS 2 topics are those of sim_node. If gz
+sim, the bridge or a helper node exits, the launch ends with it and says why.
 What the arguments select is decided in liquid_control.bringup.sim_launch.
 """
 from launch import LaunchDescription

@@ -233,9 +233,10 @@ def gz_sim_launch_file(find_share=None, distro=None):
     if missing:
         distro = distro if distro is not None else os.environ.get('ROS_DISTRO', '')
         apt = f'ros-{distro}-ros-gz' if distro else 'ros-$ROS_DISTRO-ros-gz'
+        verb = 'is' if len(missing) == 1 else 'are'
         raise LaunchArgumentError(
             f'gazebo.launch.py needs Gazebo Harmonic with ros_gz, and {" and ".join(missing)} '
-            f'{"is" if len(missing) == 1 else "are"} not installed: install {apt} (e.g. sudo apt install {apt}), or run the '
+            f'{verb} not installed: install {apt} (e.g. sudo apt install {apt}), or run the '
             'embedded MuJoCo simulator instead: ros2 launch liquid_control sim.launch.py')
     return Path(find_share('ros_gz_sim')) / 'launch' / 'gz_sim.launch.py'
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from liquid_control.control.path_features import wrap_angle
-from liquid_control.tasks import DEFAULT_TASK, get_task, task_names
+from liquid_control.tasks import DEFAULT_TASK, task_names
 
 HELP = ('Run a controller (cfc | ltc | ncp | gru | expert) against the MuJoCo simulator over '
         'ROS 2; record an MCAP bag, plot, summarise.')

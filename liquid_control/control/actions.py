@@ -40,7 +40,8 @@ class ActionLimits:
         if (self.deadband < 0).any():
             raise ConfigError(f'action.deadband must be >= 0 (0 = none), got '
                               f'{self.deadband.tolist()}')
-        for name, lo, hi, s in zip(self.names, self.low, self.high, self.safe):
+        for name, lo, hi, s, band in zip(self.names, self.low, self.high, self.safe,
+                                         self.deadband):
             if not lo < hi:
                 raise ConfigError(f'action {name!r}: min {lo:g} is not below max {hi:g}')
             if not lo <= s <= hi:
@@ -48,7 +49,6 @@ class ActionLimits:
                         else f'safe command {s:g}')
                 raise ConfigError(f'action {name!r}: {what} is outside [{lo:g}, {hi:g}]; '
                                   'set action.safe within the limits')
-        for name, lo, hi, band in zip(self.names, self.low, self.high, self.deadband):
             if band > 0 and not lo <= 0.0 <= hi:
                 raise ConfigError(f'action {name!r}: a deadband publishes 0, which is outside '
                                   f'[{lo:g}, {hi:g}]; set action.deadband to 0 for it')

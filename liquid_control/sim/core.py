@@ -1,10 +1,11 @@
 """The simulator behind `sim_node`, without ROS: physics, held commands, sensor faults.
 
 `SimCore` simulates one task (a liquid_control Task: its environment, and the outputs and
-command of its SimIO; sim_node finds it by name), or any MJCF file without a task (sim.robot.RobotEnv: /joint_states for every joint,
-effort commands for the actuators). It keeps a simulated clock in integer nanoseconds that
-never runs backwards (an episode reset starts a new episode at the current clock). It is
-single-threaded: the node's loop thread calls it.
+command of its SimIO; sim_node finds it by name), or any MJCF file without a task
+(sim.robot.RobotEnv: /joint_states for every joint, effort commands for the actuators). It
+keeps a simulated clock in integer nanoseconds that never runs backwards (an episode reset
+starts a new episode at the current clock). It is single-threaded: the node's loop thread
+calls it.
 
   - commands: `command(values)` validates (length, finite), clips to the limits and holds
     the command until the next one; after `command_timeout_s` of sim time without one the

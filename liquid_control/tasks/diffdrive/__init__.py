@@ -10,7 +10,8 @@ path's end before the arrival limit (path length / REFERENCE_SPEED), never stray
 MAX_CROSS_TRACK from the path, then coming to rest there (|v| < REST_SPEED, |omega| <
 REST_TURN_RATE) and staying at rest within GOAL_TOLERANCE until the episode ends, at least
 HOLD_SECONDS: the episode runs STOP_ALLOWANCE + HOLD_SECONDS beyond the arrival limit, so a
-robot that stops and then creeps away fails. The ROS side is a mobile base's: /odom and /plan in, /cmd_vel out.
+robot that stops and then creeps away fails. The ROS side is a mobile base's: /odom and
+/plan in, /cmd_vel out.
 """
 from pathlib import Path
 
