@@ -21,6 +21,9 @@ def _physics_item(text):
 def add_arguments(parser):
     parser.add_argument('--model', required=True,
                         help='model file, or a name such as cartpole_cfc')
+    parser.add_argument('--task', default=None,
+                        help="the simulated task to run it in (default: the model's own task; "
+                             'a model trained from bags names its robot instead)')
     parser.add_argument('--episodes', type=int, default=100, help='episodes (default 100)')
     parser.add_argument('--seed', type=int, default=0,
                         help='episode seed; every model sees the same episodes for one seed')
@@ -67,9 +70,10 @@ def run(args):
     path = resolve_model(args.model)
     session = load_controller(path)
     try:
-        task = get_task(session.metadata.task)
+        task = get_task(args.task or session.metadata.task)
     except ValueError as exc:
-        print(f'liquid-control eval: {path} was made for {exc}', file=sys.stderr)
+        what = f'--task: {exc}' if args.task else f'{path} was made for {exc}; give --task'
+        print(f'liquid-control eval: {what}', file=sys.stderr)
         return 2
     if tuple(session.metadata.obs_names) != task.obs_names or \
             tuple(session.metadata.action_names) != task.action_names:

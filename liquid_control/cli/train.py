@@ -2,6 +2,7 @@
 
     liquid-control train --task cartpole --arch cfc [--seed 0] [--out models]
     liquid-control train --all [--out models]
+    liquid-control train --from-bag BAG [BAG ...] --config my_robot.yaml --arch cfc [--out DIR]
 """
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import argparse
 import sys
 
 from liquid_control.runtime.contract import ARCHS
+from liquid_control.training.bag_dataset import TIME_BASES
 from liquid_control.tasks import get_task, task_names
 
-HELP = 'train controllers (behaviour cloning + DAgger in simulation) and export them to ONNX'
+HELP = ('train controllers (in simulation with DAgger, or from recorded rosbag2 runs) and '
+        'export them to ONNX')
 
 
 def add_arguments(parser):
@@ -20,7 +23,28 @@ def add_arguments(parser):
                        help='the task to train for (any installed task with an expert)')
     which.add_argument('--all', action='store_true',
                        help='every installed task that has an expert x every arch')
-    parser.add_argument('--arch', choices=ARCHS, help='the cell (required with --task)')
+    which.add_argument('--from-bag', nargs='+', metavar='BAG',
+                       help='rosbag2 recordings (MCAP or sqlite3) of the robot driven by another '
+                            'controller or by hand: learn its commands (needs --config)')
+    parser.add_argument('--arch', choices=ARCHS,
+                        help='the cell (required with --task and --from-bag)')
+    bag = parser.add_argument_group('training from bags')
+    bag.add_argument('--config', help="the controller_node parameters file the model will run "
+                     "with: its observation mapping builds the inputs, its action topic, names "
+                     "and min/max are the command and the model's limits")
+    bag.add_argument('--name', help='model name (file <name>_<arch>.onnx; default: the '
+                     "config file's name)")
+    bag.add_argument('--angle', action='append', default=[], metavar='OBS',
+                     help='an observation that is an angle (fed as sin/cos, so a winding angle '
+                          'stays continuous); repeatable')
+    bag.add_argument('--namespace', default='',
+                     help="the node's namespace when the bags were recorded (relative topics "
+                          'of the config resolve in it)')
+    bag.add_argument('--time', choices=TIME_BASES, default='auto', dest='time_base',
+                     help='time of each message: clock (the /clock in the bag: a simulation '
+                          'on sim time), receive (the time stored with it), auto (clock when '
+                          'the bag has /clock; default)')
+    bag.add_argument('--epochs', type=int, default=None, help='training epochs (default 60)')
     parser.add_argument('--seed', type=int, default=0, help='training seed (default 0)')
     parser.add_argument('--out', default='models', help='output folder (default models)')
     parser.add_argument('--runs', default='runs',
@@ -30,9 +54,12 @@ def add_arguments(parser):
 
 
 def run(args):
-    if args.task and not args.arch:
-        print('liquid-control train: --arch is required with --task', file=sys.stderr)
+    if (args.task or args.from_bag) and not args.arch:
+        what = '--task' if args.task else '--from-bag'
+        print(f'liquid-control train: --arch is required with {what}', file=sys.stderr)
         return 2
+    if args.from_bag:
+        return run_from_bags(args)
     if args.task and not get_task(args.task).has_expert:
         print(f'liquid-control train: task {args.task} has no expert to learn from',
               file=sys.stderr)
@@ -49,6 +76,31 @@ def run(args):
     if failed:
         print(f'below 95% closed-loop success: {", ".join(failed)}', file=sys.stderr)
         return 1
+    return 0
+
+
+def run_from_bags(args):
+    from liquid_control.control.params import ConfigError
+    from liquid_control.training.bag_dataset import BagError
+    from liquid_control.training.from_bag import train_from_bags
+    if not args.config:
+        print('liquid-control train: --from-bag needs --config, the controller_node parameters '
+              'file the model will run with', file=sys.stderr)
+        return 2
+    if args.epochs is not None and args.epochs < 1:
+        print('liquid-control train: --epochs must be >= 1', file=sys.stderr)
+        return 2
+    overrides = {} if args.epochs is None else {'epochs': args.epochs}
+    if args.quick:
+        overrides.update(epochs=1)
+    try:
+        train_from_bags(args.from_bag, args.config, args.arch, out_dir=args.out,
+                        name=args.name, angles=tuple(args.angle), seed=args.seed,
+                        namespace=args.namespace, time_base=args.time_base,
+                        run_dir=args.runs, **overrides)
+    except (BagError, ConfigError) as exc:
+        print(f'liquid-control train: {exc}', file=sys.stderr)
+        return 2
     return 0
 
 

@@ -163,3 +163,25 @@ def message_builder(msg_type, names, msg_class, stamp=None):
             return msg
         return build
     raise ConfigError(f'unsupported command message type {msg_type!r}')
+
+
+def command_reader(msg_type, names):
+    """The inverse of `message_builder`: a function message -> command (float64 array in the
+    order of `names`), for reading recorded commands. Raises ValueError for a
+    Float64MultiArray whose length is not len(names)."""
+    n = len(names)
+    if msg_type == FLOAT64_ARRAY:
+        def read(msg):
+            if len(msg.data) != n:
+                raise ValueError(f'{len(msg.data)} value(s) in data, {n} action(s) configured')
+            return np.asarray(msg.data, dtype=np.float64)
+        return read
+    if msg_type in (TWIST, TWIST_STAMPED):
+        slots = [tuple(name.split('.')) for name in names]
+
+        def read(msg):
+            twist = msg if msg_type == TWIST else msg.twist
+            return np.array([getattr(getattr(twist, part), axis) for part, axis in slots],
+                            dtype=np.float64)
+        return read
+    raise ConfigError(f'unsupported command message type {msg_type!r}')

@@ -97,3 +97,69 @@ def rewrite_card(model_path, report_path):
     forget_records(model_path)  # re-recording is the point
     write_card(model_path.with_suffix('.md'), session=load_controller(model_path), report=report,
                task=get_task(report['task']))
+
+
+def _bag_lines(bag):
+    files = ', '.join(f'`{name}` sha256 `{digest}`' for name, digest in bag['files'].items())
+    counts = ', '.join(f'{topic} {count}' for topic, (_, count) in bag['topics'].items())
+    skipped = '; '.join(f'{n} {why}' for why, n in bag['skipped'].items())
+    rejected = '; '.join(f'{n} rejected on {topic} ({why})'
+                         for topic, (n, why) in bag['rejected'].items())
+    notes = '; '.join(x for x in (skipped, rejected,
+                                  f'{bag["clipped"]} clipped to the limits' if bag['clipped']
+                                  else '') if x)
+    return [f'- `{bag["path"]}`: {files}; commands over {bag["span_s"]:.1f} s (time from '
+            f'{bag["time_base"]}; the bag spans {bag["duration_s"]:.1f} s of receive time); '
+            f'messages: {counts}; {bag["used"]} of {bag["commands"]} '
+            f'commands used in {bag["sequences"]} sequence(s)' + (f' ({notes})' if notes else '')]
+
+
+def write_bag_card(path, *, session, report):
+    """The card of a model trained from recorded bags (training/from_bag.py)."""
+    m = session.metadata
+    r = report
+    obs = '; '.join(f'{o["topic"]} ({o["type"]}): {", ".join(o["fields"])}'
+                    + (f' against the path on {o["path_topic"]}' if o['path_topic'] else '')
+                    for o in r['observations'])
+    rmse = ', '.join(f'{name} {err:.4g} (a constant prediction: {r["validation_std"][name]:.4g})'
+                     for name, err in r['validation_rmse'].items())
+    c = r['config']
+    lines = [
+        f'# {m.task}_{m.arch}',
+        '',
+        f'- arch: `{m.arch}` ({r["cell"]}), {m.n_params} trainable parameters, '
+        f'state size {m.n_state}',
+        f'- trained from recorded runs (behaviour cloning of the recorded commands), with the '
+        f'controller parameters file `{r["config_file"]}` (sha256 `{r["config_sha256"]}`)',
+        f'- observations: {obs}' + (f'; angles (sin/cos inside the model): '
+                                    f'{", ".join(r["angles"])}' if r['angles'] else ''),
+        f'- command: {r["command"]["topic"]} ({r["command"]["type"]}): '
+        f'{", ".join(m.action_names)} in [{", ".join(map(str, m.action_low))}] .. '
+        f'[{", ".join(map(str, m.action_high))}] (action.min/max); nominal dt '
+        f'{m.nominal_dt:.4g} s (median time between recorded commands)',
+        f'- data: {r["train_commands"]} commands trained on ({r["windows"]} windows of up to '
+        f'{c["window_s"]:g} s), {r["validation_commands"]} held out for validation: '
+        f'{", ".join(f"`{b}`" for b in r["validation_bags"])}',
+        f'- training: {r["epochs"]} epochs, {r["grad_steps"]} gradient steps (TBPTT, '
+        f'{c["chunk"]}-tick chunks, batches of {c["batch"]} windows), learning rate '
+        f'{c["lr"]:g} -> {c["lr_final"]:g}, observation noise {c["obs_noise"]:g} x each '
+        f'observation\'s spread; kept epoch {r["best_epoch"]} (lowest validation error)',
+        f'- training wall time: {r["train_seconds"]:.0f} s ({r["train_cpu_seconds"]:.0f} s of '
+        f'CPU) on {c["threads"]} thread(s); seed {m.seed}; source commit `{m.source_commit}`',
+        '',
+        '## Validation (open loop, exported file through the runtime, held-out recordings)',
+        '',
+        f'RMSE per action: {rmse}. The plot `{m.task}_{m.arch}_validation.png` shows recorded '
+        'and predicted commands. Open-loop error says how well the model imitates the '
+        'recordings, not how it controls: run it closed loop before trusting it.',
+        '',
+        '## Recordings',
+        '',
+        *[line for bag in r['bags'] for line in _bag_lines(bag)],
+        '',
+        card_sha256_line(session.file_sha256),
+        f'- weights sha256: `{m.weights_sha256}`',
+        '',
+    ]
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines))

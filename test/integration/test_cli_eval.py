@@ -55,3 +55,22 @@ def test_eval_rejects_unknown_physics_and_bad_rate(tmp_path):
     bad_rate = subprocess.run([*CLI, '--model', str(model), '--rate', '0'],
                               capture_output=True, text=True, timeout=120)
     assert bad_rate.returncode == 2 and '--rate must be > 0' in bad_rate.stderr
+
+
+def test_eval_runs_a_model_named_for_a_robot_in_the_task_given(tmp_path):
+    # A model trained from bags names its robot, not a task: --task says where to run it.
+    model = tmp_path / 'my_robot_cfc.onnx'
+    ref = ReferenceCell('cfc', CARTPOLE.n_obs, 16, CARTPOLE.n_act, 0)
+    build_model(model, cell='cfc', n_obs=CARTPOLE.n_obs, n_hidden=16, n_act=CARTPOLE.n_act,
+                metadata=default_metadata(ref, task='my_robot', obs_names=CARTPOLE.obs_names,
+                                          action_names=CARTPOLE.action_names,
+                                          action_low=CARTPOLE.action_low,
+                                          action_high=CARTPOLE.action_high))
+    without = subprocess.run([*CLI, '--model', str(model), '--episodes', '1'],
+                             capture_output=True, text=True, timeout=120)
+    assert without.returncode == 2 and 'give --task' in without.stderr
+    given = subprocess.run([*CLI, '--model', str(model), '--episodes', '2', '--task',
+                            'cartpole', '--no-expert'], capture_output=True, text=True,
+                           timeout=300)
+    assert given.returncode == 0, given.stderr
+    assert rows(given.stdout)['cfc'][1] == 2 and 'task cartpole' in given.stdout
