@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from liquid_control.runtime import StepRejected, load_controller, resolve_model
+from liquid_control.runtime import ModelContractError, StepRejected, load_controller, resolve_model
 
 from .actions import ActionLimits, ActionSink
 from .watchdog import RECOVERED, Watchdog
@@ -67,7 +67,25 @@ def load_bound_controller(spec, layout, sink_config, expected_sha256=None,
     """
     session = load_controller(resolve_model(spec), expected_sha256=expected_sha256 or None,
                               require_recorded_sha256=require_sha256)
-    return BoundController(session, layout, sink_config)
+    bound = BoundController(session, layout, sink_config)
+    trial_step(session)
+    return bound
+
+
+def trial_step(session):
+    """Step a freshly loaded model once from zero state on a zero observation at its nominal
+    dt, then zero it again. A model whose weights or normalisation hold NaN or inf loads
+    fine and then fails every step: refused here (ModelContractError), it never replaces a
+    working model or leaves the robot on its safe command."""
+    try:
+        session.step(np.zeros(session.metadata.n_obs), session.metadata.nominal_dt)
+    except StepRejected as exc:
+        raise ModelContractError(session.path, f'refused: a trial step (zero state, zero '
+                                 f'observation, dt {session.metadata.nominal_dt:g} s) failed: '
+                                 f'{str(exc).split("step rejected: ")[-1]}') from None
+    finally:
+        session.reset()
+        session.steps = session.rejected = 0
 
 
 class ControlCore:

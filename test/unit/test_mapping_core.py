@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from sensor_msgs.msg import JointState
 
-from liquid_control.control.core import ControlCore, Outcome, load_bound_controller
+from liquid_control.control.core import (BoundController, ControlCore, Outcome,
+                                         load_bound_controller)
 from liquid_control.control.observations import ObservationLayout, ObservationSource
 from liquid_control.control.params import ConfigError, LimitsConfig, parse_config
 from liquid_control.runtime import ModelContractError, load_controller
@@ -24,11 +25,14 @@ class Clock:
         return self.t
 
 
-def make_core(model, **values):
+def make_core(model, trial_step=True, **values):
+    """trial_step=False binds the model without load_bound_controller's trial step (a model
+    that fails only on some inputs passes it)."""
     config = parse_config(params_from_config('cartpole', model=str(model), **values))
     clock = Clock()
     layout = ObservationLayout([ObservationSource(s, clock) for s in config.sources])
-    bound = load_bound_controller(str(model), layout, config.sink)
+    bound = (load_bound_controller(str(model), layout, config.sink) if trial_step
+             else BoundController(load_controller(str(model)), layout, config.sink))
     core = ControlCore(layout, bound, config.sensor_timeout_s, config.period_s, config.dt_source)
     core.restart()
     return core, layout.sources[0], clock, config
@@ -92,8 +96,13 @@ def nan_model(path):
     return path
 
 
+def test_a_model_that_cannot_step_is_refused_at_load(tmp_path):
+    with pytest.raises(ModelContractError, match='trial step .* non-finite output'):
+        make_core(nan_model(tmp_path / 'nan.onnx'))
+
+
 def test_rejected_step_gives_the_safe_command(tmp_path):
-    core, source, clock, _ = make_core(nan_model(tmp_path / 'nan.onnx'))
+    core, source, clock, _ = make_core(nan_model(tmp_path / 'nan.onnx'), trial_step=False)
     source.on_message(js())
     command, outcome = core.tick(clock.t, 0.02)
     assert outcome == Outcome.REJECTED and command.tolist() == [0.0]
