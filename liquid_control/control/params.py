@@ -269,8 +269,12 @@ def check_value(name, value):
         if spec.choices and value not in spec.choices:
             raise ConfigError(f'{name} must be {spec.constraints}, got {value!r}')
         return value
+    if kind.endswith('_array') and (isinstance(value, (str, bytes))
+                                    or not hasattr(value, '__len__')):
+        what = 'strings' if kind == 'string_array' else 'numbers'
+        raise ConfigError(f'{name} must be a list of {what}, got {value!r}')
     if kind == 'string_array':
-        if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        if not all(isinstance(v, str) for v in value):
             raise ConfigError(f'{name} must be a list of strings, got {value!r}')
         value = tuple(v.strip() for v in value)
         if not all(value):
@@ -401,6 +405,30 @@ def parse_config(values):
         sources=parse_sources(values),
         sink=parse_sink(values),
     )
+
+
+def check_known(given, known):
+    """ConfigError naming each given parameter the node does not have, with the closest
+    known name: a misspelled key in a parameters file would otherwise be ignored, and a limit
+    or a topic silently take its default."""
+    import difflib
+    known = sorted(known)
+    unknown = sorted(n for n in given if n not in known and not n.startswith('qos_overrides.'))
+    if not unknown:
+        return
+    listed = {n.split('.')[1] for n in known if n.startswith('observations.') and
+              n.count('.') == 2}
+    parts = []
+    for name in unknown:
+        source = name.split('.')[1] if name.startswith('observations.') and \
+            name.count('.') == 2 else ''
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        if source and source not in listed:
+            hint = f' (source {source!r} is not in observations.sources)'
+        else:
+            hint = f' (did you mean {close[0]}?)' if close else ''
+        parts.append(name + hint)
+    raise ConfigError(f'unknown parameter(s): {"; ".join(parts)}')
 
 
 def mismatch_message(what, mapping_names, model_names, model_path):

@@ -22,6 +22,7 @@ callback, off the control path, and the tick installs it between ticks.
 """
 from __future__ import annotations
 
+import math
 import signal
 import sys
 import threading
@@ -35,6 +36,7 @@ from rclpy.callback_groups import CallbackGroup
 from rclpy.clock import Clock, ClockType
 from rclpy.duration import Duration
 from rclpy.executors import SingleThreadedExecutor
+from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.signals import SignalHandlerOptions
 
@@ -102,6 +104,7 @@ class ControllerNode(LifecycleNode):
 
     def __init__(self, node_name=NODE_NAME, tick_stats=None, **kwargs):
         super().__init__(node_name, **kwargs)
+        self._refused_overrides = {}     # name -> (value, why rclpy refused it)
         self._values = self._declare_parameters()
         self._stats = tick_stats if tick_stats is not None else TickStats()
         self._polled = []            # (subscription, source): taken by the tick itself
@@ -135,7 +138,17 @@ class ControllerNode(LifecycleNode):
 
     # -- parameters -------------------------------------------------------------------------------
     def _declare(self, spec):
-        return self.declare_parameter(spec.name, spec.default, descriptor(spec)).value
+        try:
+            return self.declare_parameter(spec.name, spec.default, descriptor(spec)).value
+        except (InvalidParameterTypeException, InvalidParameterValueException, ValueError,
+                TypeError) as exc:
+            # A value of the wrong type or out of range (params file, command line): rclpy
+            # refuses it in the constructor. The default stands in, and configure fails
+            # naming the parameter (self._refused_overrides).
+            self._refused_overrides[spec.name] = (self._parameter_overrides[spec.name].value,
+                                                  exc)
+            return self.declare_parameter(spec.name, spec.default, descriptor(spec),
+                                          ignore_override=True).value
 
     def _declare_parameters(self):
         values = {spec.name: self._declare(spec) for spec in cfg.PARAMETERS}
@@ -258,6 +271,12 @@ class ControllerNode(LifecycleNode):
         log = self.get_logger()
         self._configure_error = ''
         try:
+            # Parameters given to this node (params file, command line, launch) that it never
+            # declared: rclpy drops them silently.
+            cfg.check_known(self._parameter_overrides, self._parameters)
+            for name, (value, exc) in self._refused_overrides.items():
+                cfg.check_value(name, value)      # raises with the parameter's constraints
+                raise cfg.ConfigError(f'{name}: {exc}')
             config = cfg.parse_config(self._values)
             self._uses_sim_time = bool(self.get_parameter('use_sim_time').value)
             layout = self._make_layout(config)
@@ -426,7 +445,9 @@ class ControllerNode(LifecycleNode):
         s = {
             'lifecycle_state': self.lifecycle_state,
             'configure_error': self._configure_error,
-            'control_rate_hz': float(self._values['control_rate_hz']),
+            # The configured rate; before configure, the parameter (which may be invalid).
+            'control_rate_hz': (self._config.control_rate_hz if self._config is not None
+                                else _number(self._values['control_rate_hz'])),
             'clock': 'sim' if self._uses_sim_time else 'wall',
             'scheduling': ('executor (sim time)' if self._uses_sim_time
                            else self._scheduling or 'not running'),
@@ -458,7 +479,8 @@ class ControllerNode(LifecycleNode):
     def publish_diagnostics(self):
         """Drain the loop statistics of the last period and publish one status."""
         config = self._config
-        period_s = config.period_s if config else 1.0 / self._values['control_rate_hz']
+        rate = config.control_rate_hz if config else _number(self._values['control_rate_hz'])
+        period_s = 1.0 / (rate if rate > 0 else cfg.SPECS['control_rate_hz'].default)
         s = self.diagnostics_snapshot(self._stats.drain(int(period_s * 1e9)))
         previous_msgs, previous_steps = self._window_rejected
         s['rejected_messages_in_window'] = s['rejected_messages'] - previous_msgs
@@ -484,6 +506,13 @@ class ControllerNode(LifecycleNode):
         else:
             self._stop_loop()
             self.publish_safe_command()
+
+
+def _number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
 
 
 def _reloads_model(changes):
