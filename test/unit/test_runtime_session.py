@@ -93,14 +93,39 @@ def test_actions_are_finite_and_within_limits_for_huge_inputs(model):
     session = load_controller(path)
     high = np.asarray(session.metadata.action_high)
     rng = np.random.default_rng(1)
+    stepped = 0
     for scale in (1e3, 1e10, 1e30):
         for _ in range(20):
             try:
                 action = session.step(rng.normal(0, scale, 5), rng.uniform(1e-4, 10))
             except StepRejected:
                 continue
+            stepped += 1
             assert np.isfinite(action).all()
             assert (np.abs(action) <= high).all()
+    assert stepped >= 20      # the limits were checked on real steps, not only on refusals
+
+
+def test_actions_are_clipped_to_the_metadata_limits_whatever_the_graph_outputs(tmp_path):
+    # The graph squashes its output into +-act_high (1 and 10 here); the metadata declares
+    # tighter limits. The runtime's own final clip is what keeps the action within them.
+    from model_factory import ReferenceCell, default_metadata
+    ref = ReferenceCell('gru', 5, 16, 2, 3)
+    meta = default_metadata(ref, action_low=(-0.2, -0.5), action_high=(0.3, 0.5))
+    path = tmp_path / 'tight.onnx'
+    build_model(path, cell='gru', n_obs=5, n_hidden=16, n_act=2, seed=3, metadata=meta)
+    session = load_controller(path)
+    rng = np.random.default_rng(2)
+    h = np.zeros(16)
+    outside = 0
+    for _ in range(200):
+        obs, dt = rng.normal(0, 3, 5), 0.02
+        raw, h = ref.step(obs, h, dt)
+        action = session.step(obs, dt)
+        expected = np.clip(raw, [-0.2, -0.5], [0.3, 0.5])
+        np.testing.assert_allclose(action, expected, atol=2e-5)
+        outside += int(((raw < [-0.2, -0.5]) | (raw > [0.3, 0.5])).any())
+    assert outside > 50        # the graph really does go beyond the limits
 
 
 def test_non_finite_model_output_is_rejected(tmp_path):
