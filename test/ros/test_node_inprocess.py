@@ -73,14 +73,19 @@ def test_publishes_model_commands_for_joint_states(ros, task_models):
     helper, start = ros
     out = commands(helper)
     pub = helper.create_publisher(JointState, '/joint_states', 10)   # reliable publisher
-    node = start(cartpole_params(task_models['cartpole_gru']))
+    # dt_source nominal: the first controlled tick is one step of exactly 1/control_rate_hz
+    # from a zero state (the watchdog resets it when data arrives), so the command is known
+    # to float32 precision: a permuted observation or another dt would not give it.
+    node = start(cartpole_params(task_models['cartpole_gru'], dt_source='nominal'))
     assert node.lifecycle_state == 'active'
     msgs = out.wait(3)                           # no data yet: the safe command every tick
     assert all(list(m.data) == [0.0] for m in msgs)
     got = feed(helper, pub, out, joint_state(), count=5, predicate=lambda m: m.data[0] != 0.0)
-    reference = load_controller(task_models['cartpole_gru'])
-    expected = reference.step([0.1, 0.0, -0.2, 0.3], 0.01)
-    assert got[0].data[0] == pytest.approx(float(expected[0]), abs=0.05)
+    expected = load_controller(task_models['cartpole_gru']).step([0.1, 0.0, -0.2, 0.3], 0.01)
+    assert got[0].data[0] == pytest.approx(float(expected[0]), rel=1e-6)
+    for wrong_obs, wrong_dt in (([0.1, 0.3, -0.2, 0.0], 0.01), ([0.1, 0.0, -0.2, 0.3], 0.02)):
+        other = load_controller(task_models['cartpole_gru']).step(wrong_obs, wrong_dt)
+        assert abs(float(other[0]) - float(expected[0])) > 1e-4   # the check can tell
     assert all(finite_within(m.data, -30, 30) for m in got)
     assert node.diagnostics_snapshot()['received'] >= 1
 

@@ -40,7 +40,7 @@ def start_node(model, log_path, *extra):
     proc = subprocess.Popen(
         node_command('--params-file', str(CONFIG_DIR / 'cartpole.yaml'),
                      '-p', f'model:={model}', '-p', 'control_rate_hz:=100.0',
-                     '-p', 'sensor_timeout_s:=0.3', *extra),
+                     '-p', 'sensor_timeout_s:=0.3', '-p', 'dt_source:=nominal', *extra),
         env=node_env(), stdout=log, stderr=subprocess.STDOUT)
     proc.log_path = log_path
     return proc
@@ -157,10 +157,17 @@ def node_process(task_models, tmp_path_factory, remote):
 
 
 def test_commands_for_joint_states_across_processes(node_process, remote, task_models):
+    # From a node whose watchdog has tripped (no data: the safe command), whatever ran
+    # before in this module.
+    remote.stop_feeding()
+    remote.commands.wait(1, since=remote.commands.mark(), predicate=lambda m: not controlled(m))
+    mark = remote.commands.mark()
     remote.feeding()
-    got = remote.commands.wait(5, predicate=controlled)
+    got = remote.commands.wait(5, since=mark, predicate=controlled)
+    # dt_source nominal: the first controlled tick is one step of exactly 0.01 s from the
+    # zero state the watchdog leaves when data arrives: known to float32 precision.
     reference = load_controller(task_models['cartpole_gru']).step([0.1, 0.0, -0.2, 0.3], 0.01)
-    assert got[0].data[0] == pytest.approx(float(reference[0]), abs=0.05)
+    assert got[0].data[0] == pytest.approx(float(reference[0]), rel=1e-6)
     assert all(-30.0 <= m.data[0] <= 30.0 for m in got)
     level, message, values = remote.status(lambda v: v.get('watchdog') == 'ok')
     assert level in (0, 1), message      # WARN would be missed ticks on a loaded machine
