@@ -48,6 +48,10 @@ def add_arguments(parser):
                         help='sensor latency, seconds of sim time')
     parser.add_argument('--drop', type=float, default=0.0, metavar='P',
                         help='probability of dropping each sensor message')
+    parser.add_argument('--push', type=float, default=0.0, metavar='FRACTION',
+                        help="a random load on the actuators, as a fraction of each one's half "
+                             'range (sim_node actuator_noise_std); the commands are recorded '
+                             'as sent')
     parser.add_argument('--physics', action='append', default=[], metavar='NAME=SCALE',
                         help='physics change, e.g. pole_mass_scale=1.5 (repeatable)')
     parser.add_argument('--runs-dir', default='runs', help='where runs/<timestamp>/ goes')
@@ -188,6 +192,7 @@ def run(args):
     sim_params = {
         'position_noise_std': args.noise, 'velocity_noise_std': 5.0 * args.noise,
         'sensor_latency_s': args.latency, 'drop_probability': args.drop,
+        'actuator_noise_std': args.push,
         **_physics(args.physics)}
     clock = args.clock
     if clock == 'wall' and args.mode != 'realtime':

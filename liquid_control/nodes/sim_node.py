@@ -91,6 +91,12 @@ PARAMETERS = {
     'sensor_latency_s': (0.0, 'Sim seconds between measuring and publishing a sensor message '
                          '(rounded up to the publish period).', True),
     'drop_probability': (0.0, 'Probability that a sensor message is not published.', True),
+    'actuator_noise_std': (0.0, 'Disturbance added to what the actuators apply, as a fraction '
+                           "of each actuator's half range: a slowly varying random load "
+                           '(Ornstein-Uhlenbeck). Commands are received and recorded as '
+                           'sent.', True),
+    'actuator_noise_tau_s': (0.5, 'Correlation time of that disturbance, sim seconds '
+                             '(0: a new value every publish period).', True),
     'paused': (False, 'Pause the simulation: the clock and the physics stop; the latest sensor '
                'messages and /clock are republished every 0.1 s of wall time; commands are '
                'still received. `ros2 param set /liquid_sim paused false` resumes.', True),
@@ -108,6 +114,7 @@ _RANGES = {
     'lockstep_timeout_s': (0.001, 3600.0), 'position_noise_std': (0.0, 100.0),
     'velocity_noise_std': (0.0, 100.0), 'sensor_latency_s': (0.0, 10.0),
     'drop_probability': (0.0, 0.99), 'run_duration_s': (0.0, 1e9),
+    'actuator_noise_std': (0.0, 10.0), 'actuator_noise_tau_s': (0.0, 3600.0),
 }
 OUTPUT_PERIOD_RANGE = (0.0, 1e6)            # 0: only when an episode starts
 PHYSICS_PREFIX = 'physics.'
@@ -278,7 +285,9 @@ class SimNode(Node):
             position_noise_std=float(p['position_noise_std']),
             velocity_noise_std=float(p['velocity_noise_std']),
             sensor_latency_s=float(p['sensor_latency_s']),
-            drop_probability=float(p['drop_probability']), physics=physics,
+            drop_probability=float(p['drop_probability']),
+            actuator_noise_std=float(p['actuator_noise_std']),
+            actuator_noise_tau_s=float(p['actuator_noise_tau_s']), physics=physics,
             wait_for_controller=bool(p['wait_for_controller']),
             run_duration_s=float(p['run_duration_s']), end_on_done=bool(p['end_on_done']),
             output_periods={period.name: float(self.get_parameter(period.name).value)

@@ -10,6 +10,7 @@ calls it.
   - commands: `command(values)` validates (length, finite), clips to the limits and holds
     the command until the next one; after `command_timeout_s` of sim time without one the
     command falls back to zero, as ros2_control / Gazebo setups with a command timeout do.
+    `actuator_noise_std` adds a slowly varying disturbance to what the actuators apply.
   - outputs: `sample()` measures the state at the current clock through each output; a
     measurement gets Gaussian noise, is delayed by `sensor_latency_s` and dropped with
     `drop_probability`; an output with a period (a path) is published at each episode start
@@ -19,8 +20,8 @@ calls it.
     `wait_for_controller` the physics stays paused (the clock still runs, so a controller on
     sim time can tick) until the first valid command starts the episode.
 
-All randomness (episode start states, noise, drops) comes from `seed`, so a lockstep run is
-reproducible.
+All randomness (episode start states, noise, drops, disturbances) comes from `seed`, so a
+lockstep run is reproducible.
 """
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ class SimConfig:
     velocity_noise_std: float = 0.0        # m/s or rad/s: joint velocities, odometry twist
     sensor_latency_s: float = 0.0          # sim time between measuring and publishing
     drop_probability: float = 0.0          # of each measurement (never a periodic output)
+    actuator_noise_std: float = 0.0        # fraction of each actuator's half range
+    actuator_noise_tau_s: float = 0.5      # its correlation time (0: white per interval)
     physics: dict = field(default_factory=dict)   # e.g. {'pole_mass_scale': 1.5}
     wait_for_controller: bool = True       # physics paused until the first valid command
     run_duration_s: float = 0.0            # of episode sim time; 0 = run until stopped
@@ -68,6 +71,8 @@ class SimConfig:
             (self.velocity_noise_std >= 0, 'velocity_noise_std must be >= 0'),
             (0.0 <= self.sensor_latency_s < 10.0, 'sensor_latency_s must be in [0, 10)'),
             (0.0 <= self.drop_probability < 1.0, 'drop_probability must be in [0, 1)'),
+            (self.actuator_noise_std >= 0, 'actuator_noise_std must be >= 0'),
+            (self.actuator_noise_tau_s >= 0, 'actuator_noise_tau_s must be >= 0'),
             (self.run_duration_s >= 0, 'run_duration_s must be >= 0'),
         ] + [(value >= 0, f'{name} must be >= 0 (0: only when an episode starts)')
              for name, value in self.output_periods.items()]
@@ -128,6 +133,8 @@ class SimCore:
         self._episode_rng = np.random.default_rng([int(config.seed), 0])
         self._noise = Noise(config, np.random.default_rng([int(config.seed), 1]))
         self._drop_rng = np.random.default_rng([int(config.seed), 2])
+        self._actuator_rng = np.random.default_rng([int(config.seed), 3])
+        self._disturbance = np.zeros(len(self.action_names))   # in units of the half range
         self._measured = [o for o in self.io.outputs if o.period is None]
         self._periodic = [o for o in self.io.outputs if o.period is not None]
         self.clock_ns = 0
@@ -160,6 +167,7 @@ class SimCore:
         self.held = self.zero.copy()
         self.command_ns = None           # clock when the held command arrived
         self.timed_out = False
+        self._disturbance[:] = 0.0
         self._pending.clear()
         self._last_periodic_ns = {output: None for output in self._periodic}   # not yet
 
@@ -208,7 +216,8 @@ class SimCore:
         return True
 
     def applied_command(self):
-        """What the actuator gets now: the held command, or zero after the timeout."""
+        """What the actuator gets now: the held command plus the actuator disturbance,
+        within the limits, or zero after the timeout."""
         timeout = self.config.command_timeout_s
         if self.command_ns is not None and timeout > 0 \
                 and self.clock_ns - self.command_ns > timeout * NS:
@@ -216,7 +225,23 @@ class SimCore:
                 self.timed_out = True
                 self.counts['command_timeouts'] += 1
             return self.zero
+        if self.config.actuator_noise_std > 0:
+            half = (self.high - self.low) / 2
+            return np.clip(self.held + self._disturbance * half, self.low, self.high)
         return self.held
+
+    def _disturb(self, dt_ns):
+        """Advance the actuator disturbance by dt_ns: an Ornstein-Uhlenbeck process of
+        std actuator_noise_std (of each half range) and correlation time actuator_noise_tau_s,
+        as an unmodelled load or a motor's torque error. What the controller commanded is
+        unchanged (a recording keeps it): the robot is pushed off the commanded course."""
+        std, tau = self.config.actuator_noise_std, self.config.actuator_noise_tau_s
+        if std <= 0:
+            self._disturbance[:] = 0.0
+            return
+        keep = math.exp(-dt_ns / (tau * NS)) if tau > 0 else 0.0
+        self._disturbance = keep * self._disturbance + std * math.sqrt(1.0 - keep * keep) * \
+            self._actuator_rng.standard_normal(self._disturbance.shape)
 
     # -- time -------------------------------------------------------------------------------
     def advance_to(self, clock_ns):
@@ -242,6 +267,7 @@ class SimCore:
                     end = expiry
             if self.config.run_duration_s > 0:
                 end = min(end, self.episode_start_ns + int(self.config.run_duration_s * NS))
+            self._disturb(end - self.clock_ns)
             self.env.apply(self.applied_command())
             target = (end - self.episode_start_ns) // self.physics_dt_ns
             n = target - self._steps

@@ -265,3 +265,34 @@ def test_sim_node_names_what_to_simulate_or_lists_the_installed_tasks():
     for both_or_neither in (('cartpole', 'arm.xml'), ('', '')):
         with pytest.raises(ValueError, match='installed: cartpole, diffdrive'):
             simulated_task(*both_or_neither)
+
+
+def _applied_over(c, ticks, command):
+    c.command([command])
+    out = []
+    for _ in range(ticks):
+        step(c)
+        c.command([command])          # a controller answering every tick
+        out.append(c.applied_command()[0])
+    return np.array(out)
+
+
+def test_actuator_disturbance_is_a_correlated_load_within_the_limits():
+    half = 30.0                      # cart-pole force limit: half range of [-30, 30]
+    quiet = _applied_over(core(), 200, 5.0)
+    assert (quiet == 5.0).all()      # off by default: the command is what is applied
+    c = core(seed=4, actuator_noise_std=0.1, actuator_noise_tau_s=0.5)
+    pushed = _applied_over(c, 3000, 5.0)
+    assert (c.held == 5.0).all()     # the command itself (what a recording keeps) is untouched
+    load = (pushed - 5.0) / half
+    assert abs(load.std() - 0.1) < 0.02 and abs(load.mean()) < 0.03
+    lag1 = np.corrcoef(load[:-1], load[1:])[0, 1]
+    assert abs(lag1 - math.exp(-0.02 / 0.5)) < 0.03     # one 20 ms period at tau 0.5 s
+    white = (_applied_over(core(seed=4, actuator_noise_std=0.1, actuator_noise_tau_s=0.0),
+                           3000, 5.0) - 5.0) / half
+    assert abs(np.corrcoef(white[:-1], white[1:])[0, 1]) < 0.1
+    near_limit = _applied_over(core(seed=5, actuator_noise_std=0.5), 500, 29.0)
+    assert near_limit.max() <= 30.0 and near_limit.min() >= -30.0
+    again = _applied_over(core(seed=4, actuator_noise_std=0.1, actuator_noise_tau_s=0.5),
+                          3000, 5.0)
+    np.testing.assert_array_equal(again, pushed)         # reproducible by seed
