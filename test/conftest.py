@@ -3,7 +3,8 @@ this host, and ROS logs go to a temporary folder. Set before any test imports rc
 inherited by the processes tests start.
 
 Tests live in test/unit, test/ros and test/integration; each is marked with its folder's name
-(markers registered in setup.cfg), so `pytest -m "not integration"` is the fast loop.
+(markers registered in setup.cfg); tests of seconds each are marked `slow`, so
+`pytest -m "not slow"` is the fast loop.
 """
 import os
 from pathlib import Path
@@ -20,3 +21,6 @@ def pytest_collection_modifyitems(config, items):
         kind = Path(str(item.fspath)).parent.name
         if kind in KINDS:
             item.add_marker(kind)
+        # Multi-process runs, and anything marked long, are slow as well.
+        if kind == 'integration' or item.get_closest_marker('long'):
+            item.add_marker('slow')

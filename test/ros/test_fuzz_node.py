@@ -15,6 +15,8 @@ from liquid_control_tools.reliability.fuzz import run_fuzz
 from liquid_control_tools.reliability.models import probe_model
 from liquid_control_tools.reliability.suite import model_for as suite_model_for
 
+pytestmark = pytest.mark.slow   # seconds each (processes, training): not in the fast loop
+
 CASES = {'cartpole': 150, 'diffdrive': 100}
 
 

@@ -2,9 +2,13 @@
 import argparse
 import threading
 
+import pytest
+
 from liquid_control_tools.bench import loop_timing_probe as probe
 
 from ros_fixtures import build_task_model
+
+pytestmark = pytest.mark.slow   # seconds each (processes, training): not in the fast loop
 
 
 def test_probe_measures_both_subjects_with_sensor_traffic(tmp_path):

@@ -31,6 +31,8 @@ from ros_fixtures import (  # noqa: F401
     wait_for,
 )
 
+pytestmark = pytest.mark.slow   # seconds each (processes, training): not in the fast loop
+
 RELIABLE = QoSProfile(depth=200, reliability=ReliabilityPolicy.RELIABLE)
 NODE = '/liquid_controller'
 

@@ -54,6 +54,7 @@ def test_every_recorded_topic_type_is_known_to_the_bag_typestore():
             assert type_name in store.types
 
 
+@pytest.mark.slow
 def test_live_recording_matches_what_was_published(tmp_path):
     """A lockstep run recorded by the run's recorder and, independently, by a raw
     subscriber of this test: the bag holds the same serialized messages in the same order,

@@ -16,6 +16,8 @@ from liquid_control.recording.analysis import load_run
 from liquid_control.recording.bag import read_bag
 from liquid_control.tasks import get_task
 
+pytestmark = pytest.mark.slow   # seconds each (processes, training): not in the fast loop
+
 TIMEOUT = 20.0
 JOINT_STATES, ODOM, PLAN = '/joint_states', '/odom', '/plan'
 

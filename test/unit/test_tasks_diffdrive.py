@@ -223,6 +223,7 @@ def test_expert_only_reads_the_observation_and_stops_at_the_goal():
     assert expert.act(at_goal + [0.05, 0.1, 0, 0, 0, 0, 0, 0], 0.02).tolist() == [0.0, 0.0]
 
 
+@pytest.mark.slow
 def test_expert_follows_random_paths_to_the_goal():
     evaluation = evaluate(DiffDriveEnv, DiffDriveExpert, episodes=20, seed=0)
     summary = evaluation.summary

@@ -13,6 +13,8 @@ from liquid_control.training.from_bag import split_by_recording, train_from_bags
 
 from bag_factory import write_bag, run_messages, write_runs
 
+pytestmark = pytest.mark.slow   # seconds each (processes, training): not in the fast loop
+
 CONFIG = Path(__file__).resolve().parents[2] / 'config' / 'cartpole.yaml'
 ANGLE = 'cart_to_pole.position'
 

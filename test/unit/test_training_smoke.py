@@ -97,6 +97,7 @@ def test_same_seed_same_weights(tmp_path):
     assert meta_a.weights_sha256 == meta_b.weights_sha256
 
 
+@pytest.mark.slow
 def test_toy_task_is_learnable(tmp_path):
     """A few seconds of real training: the learner tracks the expert in closed loop."""
     report = train(TOY, 'gru', seed=0, out_dir=tmp_path, hidden=16,
