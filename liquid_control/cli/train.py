@@ -44,7 +44,7 @@ def add_arguments(parser):
                      help='time of each message: clock (the /clock in the bag: a simulation '
                           'on sim time), receive (the time stored with it), auto (clock when '
                           'the bag has /clock; default)')
-    bag.add_argument('--epochs', type=int, default=None, help='training epochs (default 60)')
+    bag.add_argument('--epochs', type=int, default=None, help='training epochs (default 150)')
     parser.add_argument('--seed', type=int, default=0, help='training seed (default 0)')
     parser.add_argument('--out', default='models', help='output folder (default models)')
     parser.add_argument('--runs', default='runs',

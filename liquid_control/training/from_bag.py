@@ -40,7 +40,7 @@ MIN_VALIDATION_SAMPLES = 50
 @dataclass
 class BagConfig:
     hidden: int | None = None       # cell width; None = nets.DEFAULT_UNITS[arch]
-    epochs: int = 60
+    epochs: int = 150
     batch: int = 8                  # training windows per gradient batch
     window_s: float = 10.0          # training windows cut from the sequences, seconds
     chunk: int = 50                 # TBPTT length in ticks
