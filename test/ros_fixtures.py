@@ -119,7 +119,7 @@ def call(spinner_or_none, client, request, timeout=10.0, attempt_timeout=None):
     With attempt_timeout, an unanswered request is sent again until `timeout`: only for
     requests that are safe to repeat. Right after discovery a response can be lost (the
     server may not yet have matched the client's response reader), so tests first make one
-    repeatable call on each client (see Remote.warm_up in test_node_process).
+    repeatable call on each client (see Remote.warm_up in node_process_support).
     """
     assert client.wait_for_service(timeout_sec=timeout), f'{client.srv_name} not available'
     deadline = time.monotonic() + timeout

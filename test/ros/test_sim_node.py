@@ -275,7 +275,7 @@ def test_an_mjcf_file_without_a_task_as_a_node(tmp_path):
 
 def test_repeated_sigint_ends_sim_node_cleanly(tmp_path):
     """Ctrl-C under `ros2 launch` signals a node twice; every one of a burst of SIGINTs must
-    leave sim_node exiting 0 (see test_node_process.interrupt_until_exit)."""
+    leave sim_node exiting 0 (see node_process_support.interrupt_until_exit)."""
     import rclpy
     from rosgraph_msgs.msg import Clock
 
@@ -283,7 +283,7 @@ def test_repeated_sigint_ends_sim_node_cleanly(tmp_path):
     from liquid_control.recording.recorder import subscription_qos
 
     from ros_fixtures import Collector, Spinner
-    from test_node_process import interrupt_until_exit
+    from node_process_support import interrupt_until_exit
 
     env = isolated_environment(log_dir=tmp_path / 'ros_log')
     sim = NodeProcess('sim_node', node_command('sim_node', {'task': 'cartpole'}), env,

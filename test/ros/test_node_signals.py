@@ -1,0 +1,72 @@
+"""The safe command when controller_node is told to stop by a signal (SIGTERM, SIGINT, and
+SIGINT repeated as `ros2 launch` forwards it): each test starts a node process of its own and
+ends it."""
+import signal
+
+import pytest
+
+from node_process_support import Remote, controlled, interrupt_until_exit, log_of, start_node
+from ros_fixtures import ros_context, task_models, wait_for  # noqa: F401
+
+pytestmark = pytest.mark.slow   # seconds each (processes): not in the fast loop
+
+
+@pytest.fixture(scope='module')
+def remote(ros_context):
+    r = Remote(ros_context)
+    yield r
+    r.close()
+
+
+def test_sigterm_publishes_the_safe_command_before_exit(task_models, tmp_path, remote):
+    proc = start_node(task_models['cartpole_gru'], tmp_path / 'node.log')
+    try:
+        assert remote.get_state.wait_for_service(timeout_sec=20)
+        remote.feeding()
+        remote.commands.wait(3, predicate=controlled, timeout=20)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0, log_of(proc)
+        remote.stop_feeding()
+        wait_for(lambda: list(remote.commands.messages[-1].data) == [0.0], timeout=5,
+                 what='the safe command as the last message')
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_sigint_publishes_the_safe_command_before_exit(task_models, tmp_path, remote):
+    proc = start_node(task_models['cartpole_cfc'], tmp_path / 'node.log')
+    try:
+        assert remote.get_state.wait_for_service(timeout_sec=20)
+        remote.feeding()
+        remote.commands.wait(3, predicate=controlled, timeout=20)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(15) == 0, log_of(proc)
+        remote.stop_feeding()
+        wait_for(lambda: list(remote.commands.messages[-1].data) == [0.0], timeout=5,
+                 what='the safe command as the last message')
+        assert 'Traceback' not in log_of(proc)
+        # The reliable subscriber here received it: the log must not say otherwise (Fast
+        # DDS confirms delivery only at its next heartbeat, up to 3 s later).
+        assert 'safe command published and confirmed by every reliable subscriber' in \
+            log_of(proc), log_of(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_repeated_sigint_still_exits_cleanly_after_the_safe_command(task_models, tmp_path,
+                                                                    remote):
+    proc = start_node(task_models['cartpole_cfc'], tmp_path / 'node.log')
+    try:
+        assert remote.get_state.wait_for_service(timeout_sec=20)
+        remote.feeding()
+        remote.commands.wait(3, predicate=controlled, timeout=20)
+        assert interrupt_until_exit(proc) == 0, log_of(proc)
+        remote.stop_feeding()
+        wait_for(lambda: list(remote.commands.messages[-1].data) == [0.0], timeout=5,
+                 what='the safe command as the last message')
+        assert 'Traceback' not in log_of(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
