@@ -119,9 +119,16 @@ def test_live_parameters_accept_integers_for_doubles(node_process, remote):
 
 
 def test_swap_by_lifecycle(node_process, remote, task_models):
+    # To the other model than the one running, whichever an earlier test left.
+    running = remote.get('model').string_value
+    target = 'cartpole_cfc' if running.endswith('cartpole_gru.onnx') else 'cartpole_gru'
     remote.feeding()
     assert remote.transition(Transition.TRANSITION_DEACTIVATE)
-    assert remote.set('model', str(task_models['cartpole_gru'])).successful
+    assert remote.set('model', str(task_models[target])).successful
+    # Inactive: loaded and installed at once.
+    remote.status(lambda v: v.get('model') == target and v['lifecycle_state'] == 'inactive')
     assert remote.transition(Transition.TRANSITION_ACTIVATE)
-    remote.status(lambda v: v.get('model') == 'cartpole_gru' and v['lifecycle_state'] == 'active')
+    _, _, values = remote.status(lambda v: v['lifecycle_state'] == 'active')
+    assert values['model'] == target
+    assert values['model_sha256'] == load_controller(task_models[target]).file_sha256
     remote.commands.wait(3, predicate=controlled)

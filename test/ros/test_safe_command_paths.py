@@ -90,3 +90,17 @@ def test_a_failing_transition_goes_through_error_processing_with_the_safe_comman
             nut.commands.latest
     finally:
         node._stop_loop = real_stop
+
+
+def test_rapid_swaps_while_ticking_keep_every_command_valid(nut, tmp_path):
+    models = [probe_model(tmp_path / f'm{i}.onnx', 'cartpole', seed=i) for i in range(3)]
+    for i in range(30):
+        ok, reason = nut.driver.set_parameter(NODE, 'model', str(models[i % 3]))
+        assert ok, reason
+    # The last one set is the one that runs, and the node kept controlling throughout.
+    last = nut.node._core.controller
+    assert wait_until(lambda: str(nut.node._core.controller.path) == str(models[29 % 3]), 5.0), \
+        last.path
+    assert nut.commands.wait_for(lambda v: not np.array_equal(v, nut.safe), 5.0)
+    assert nut.commands.bad == 0, nut.commands.first_bad
+    assert nut.node._core.swaps >= 1 and not nut.crashes()
