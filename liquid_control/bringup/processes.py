@@ -26,10 +26,18 @@ NODE_MODULES = {
 STOP_TIMEOUT_S = 15.0
 
 
-def private_domain_id(rng=None):
-    """A DDS domain for one run. 1..101 keeps the ports of every participant within the
-    range Fast DDS and Cyclone DDS use on Linux without clashing with ephemeral ports."""
-    return (rng or random.SystemRandom()).randint(1, 101)
+# DDS domains 1..101 keep the ports of every participant within the range Fast DDS and
+# Cyclone DDS use on Linux without clashing with ephemeral ports. Runs (demo, benchmarks,
+# reliability) and test sessions draw from separate halves, so a benchmark never meets a
+# test's nodes.
+RUN_DOMAINS = range(1, 51)
+TEST_DOMAINS = range(51, 102)
+
+
+def private_domain_id(rng=None, domains=RUN_DOMAINS):
+    """A DDS domain for one run, drawn from `domains` (RUN_DOMAINS, or TEST_DOMAINS for a
+    test session)."""
+    return (rng or random.SystemRandom()).choice(domains)
 
 
 def isolated_environment(domain_id=None, log_dir=None, base=None):

@@ -5,7 +5,8 @@ cart-pole a random load on the actuator, a new start state per run) and every ru
 into a rosbag2 MCAP bag, as `liquid-control demo --controller expert` records it. A CfC and
 a GRU are trained from those bags only (`liquid-control train --from-bag`, with the task's
 controller parameters file), then run closed loop: 100 simulated episodes through the
-runtime, and one run under controller_node over DDS. docs/your_robot.md reports the same pipeline's figures.
+runtime, and one run under controller_node over DDS. docs/your_robot.md reports the same
+pipeline's figures.
 
 Minutes of wall time (recording, then four trainings): marked `long`.
 """
@@ -19,6 +20,7 @@ import pytest
 pytest.importorskip('mujoco')
 pytest.importorskip('rclpy')
 
+from liquid_control.bringup.processes import TEST_DOMAINS
 from liquid_control.bringup.session import SimSession
 from liquid_control.cli.train import main as train_main
 from liquid_control.recording.analysis import load_run, summarize_run
@@ -60,8 +62,9 @@ def record_run(folder, task, seed, seconds, noise, push, domain_id):
 def record_expert_runs(folder, task, runs, seconds, noise, push):
     """The task's expert over DDS, one bag per run (seeds 1..runs); returns the bags."""
     seconds = seconds or get_task(task).episode_seconds
-    base = int(os.environ['ROS_DOMAIN_ID'])
-    domains = [base] + [1 + (base + 50 * k) % 101 for k in range(1, PARALLEL_RUNS)]
+    # The session's domain and others of the test range (conftest), one per lane.
+    base = TEST_DOMAINS.index(int(os.environ['ROS_DOMAIN_ID']))
+    domains = [TEST_DOMAINS[(base + 25 * k) % len(TEST_DOMAINS)] for k in range(PARALLEL_RUNS)]
     lanes = queue.SimpleQueue()
     for domain in domains:
         lanes.put(domain)

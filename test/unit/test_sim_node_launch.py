@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from liquid_control.bringup import sim_launch as sl
-from liquid_control.bringup.processes import isolated_environment, node_command
+from liquid_control.bringup.processes import RUN_DOMAINS, isolated_environment, node_command
 from liquid_control.share import share_file
 
 from ros_fixtures import declared_launch_arguments
@@ -82,7 +82,7 @@ def test_command_lines_and_parameters():
     assert env['ROS_LOG_DIR'] == '/tmp/logs'
     # No domain given: the one already set stays; none set: a private one.
     assert isolated_environment(base={'ROS_DOMAIN_ID': '7'})['ROS_DOMAIN_ID'] == '7'
-    assert 1 <= int(isolated_environment(base={})['ROS_DOMAIN_ID']) <= 101
+    assert int(isolated_environment(base={})['ROS_DOMAIN_ID']) in RUN_DOMAINS
 
 
 def test_sim_launch_file_imports_where_launch_exists():

@@ -341,7 +341,7 @@ def _long(long):
             f'{long.get("max_missed_in_window")} in one 1-s window |',
             f'| longest gap between two commands | {_fmt(long.get("longest_gap_ms", 0))} ms '
             f'({_fmt(long.get("longest_gap_ms", 0) * long["rate_hz"] / 1000)} periods) |',
-            f'| gaps between commands, in periods | '
+            '| gaps between commands, in periods | '
             + ', '.join(f'{k}: {v}' for k, v in g.items()) + ' |',
             f'| step time p50: first quarter -> last quarter | '
             f'{_fmt(long.get("step_p50_first_quarter_us", 0))} -> '
@@ -431,7 +431,10 @@ def _ci():
            '| test | what | time |', '| --- | --- | --- |']
     out += [f'| `{name}` | {what} | {t} |' for name, what, t in CI_TESTS]
     out += ['', 'Each test run (and each `liquid-control reliability` run) uses a ROS_DOMAIN_ID '
-            'of its own, ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and a temporary ROS_LOG_DIR. '
+            'of its own (test sessions from 51-101, runs from 1-50, so the two never meet), '
+            'ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and a temporary ROS_LOG_DIR (a test '
+            'session removes its own); a test module that leaves a child process running '
+            'fails. '
             'The harnesses wait on events, condition variables or polled conditions, each with '
             'a deadline; no fixed sleep stands in for synchronisation.', '',
             'Run it all: `liquid-control reliability` (about 35 minutes: 2000 cases per task, the '
