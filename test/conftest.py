@@ -1,9 +1,10 @@
 """Test-wide isolation for ROS 2: each pytest run gets its own DDS domain (from
 TEST_DOMAINS, which the demo, benchmarks and reliability runs never draw), discovery stays on
-this host, and ROS logs go to a temporary folder removed at the end of the run. Set before
-any test imports rclpy, and inherited by the processes tests start. A test module that leaves
-a child process running fails (the process is killed): a leaked node would otherwise answer
-on the topics of the modules after it.
+this host, ROS logs go to a temporary folder removed at the end of the run, and PYTHONPATH
+starts with this checkout, so every process a test starts runs the code under test. Set
+before any test imports rclpy, and inherited by the processes tests start. A test module
+that leaves a child process running fails (the process is killed): a leaked node would
+otherwise answer on the topics of the modules after it.
 
 Tests live in test/unit, test/ros and test/integration; each is marked with its folder's name
 (markers registered in setup.cfg); tests of seconds each are marked `slow`, so
@@ -21,6 +22,9 @@ import pytest
 from liquid_control.bringup.processes import (TEST_DOMAINS, isolated_environment,
                                               private_domain_id)
 
+from isolation import descendants, pinned_pythonpath
+
+os.environ['PYTHONPATH'] = pinned_pythonpath(os.environ.get('PYTHONPATH', ''))
 ROS_LOG_DIR = tempfile.mkdtemp(prefix='liquid_control_test_roslog_')
 os.environ.update(isolated_environment(private_domain_id(domains=TEST_DOMAINS), ROS_LOG_DIR))
 LEAK_GRACE_S = 10.0     # for processes already told to stop to finish exiting
@@ -30,41 +34,14 @@ def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(ROS_LOG_DIR, ignore_errors=True)
 
 
-def _descendants():
-    """{pid: command line} of the live (not zombie) descendants of this process."""
-    parents = {}
-    for entry in Path('/proc').iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / 'stat').read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(')') + 2:].split()
-        if fields[0] != 'Z':
-            parents[int(entry.name)] = int(fields[1])
-    found, frontier = set(), {os.getpid()}
-    while frontier:
-        frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - found
-        found |= frontier
-    out = {}
-    for pid in found:
-        try:
-            out[pid] = (Path('/proc') / str(pid) / 'cmdline').read_bytes().replace(
-                b'\0', b' ').decode(errors='replace').strip()
-        except OSError:
-            pass
-    return out
-
-
 @pytest.fixture(scope='module', autouse=True)
 def no_leaked_processes():
-    before = set(_descendants())
+    before = set(descendants())
     yield
     deadline = time.monotonic() + LEAK_GRACE_S
     leaked = {}
     while True:
-        leaked = {pid: cmd for pid, cmd in _descendants().items() if pid not in before}
+        leaked = {pid: cmd for pid, cmd in descendants().items() if pid not in before}
         if not leaked or time.monotonic() > deadline:
             break
         time.sleep(0.1)    # polling the process table: there is no event for "exited"
