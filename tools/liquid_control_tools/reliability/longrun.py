@@ -258,7 +258,8 @@ def checks(r):
               r.get('step_drift_ratio') is not None
               and r['step_drift_ratio'] <= STEP_DRIFT_LIMIT,
               f'{r.get("step_p50_first_quarter_us", 0):.1f} -> '
-              f'{r.get("step_p50_last_quarter_us", 0):.1f} us'),
+              f'{r.get("step_p50_last_quarter_us", 0):.1f} us',
+              required=False),   # wall-clock figure: reported, not a pass/fail on a VM
         check('the watchdog never tripped during the run (sensor data on time)',
               r.get('watchdog_trips') == 0, r.get('watchdog_trips'), required=False),
         check('the simulator never timed out waiting for a command',
