@@ -124,6 +124,7 @@ class SimSession:
         self._spin_thread = None
         self._writer = None
         self._recorder = None
+        self._close_error = ''
         self._low = np.asarray(self.task.action_low)
         self._high = np.asarray(self.task.action_high)
         self._outputs = {absolute(o.topic): o for o in self.io.outputs}
@@ -386,8 +387,17 @@ class SimSession:
             self._node.destroy_node()
             self._context = None
         if self._writer is not None:
-            self._writer.close()
+            try:
+                self._writer.close()
+            except OSError as exc:         # the last chunk and the summary did not fit
+                self._close_error = f'closing the bag failed: {exc}'
         return codes
+
+    @property
+    def recording_error(self):
+        """Why the bag is incomplete ('' when it is whole): a write or the close failed."""
+        recorder = self._recorder.error if self._recorder is not None else ''
+        return recorder or self._close_error
 
     def __enter__(self):
         return self.start()

@@ -230,6 +230,10 @@ def run(args):
     if not finished and not error:
         print('liquid-control demo: the episode did not finish in time; summarising what was '
               'recorded', file=sys.stderr)
+    if session.recording_error:
+        print(f'liquid-control demo: the recording is incomplete: {session.recording_error} '
+              f'({session.bag_path})', file=sys.stderr)
+        return 1
     if not session.bag_path.exists():
         return 1
     data = load_run(session.bag_path, args.task)

@@ -2,7 +2,8 @@
 
 Subscriptions take the serialized bytes (rclpy `raw=True`), so what is stored is exactly
 what arrived on the wire, stamped with its receive time on the system clock (the default of
-`ros2 bag record`). Everything happens in the executor thread that spins `node`.
+`ros2 bag record`). Everything happens in the executor thread that spins `node`. A write that
+fails (a full disk) stops the recording, not the subscriptions: `error` says why.
 """
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ class TopicRecorder:
     def __init__(self, node, writer, topics, transient_local=(), on_message=None, depth=1000):
         self._writer = writer
         self._on_message = on_message
+        self._logger = node.get_logger()
+        self.error = ''            # why writing stopped (a full disk, ...); '' while it works
         self._subs = {}
         for topic, type_name in topics.items():
             latched = topic in transient_local
@@ -47,7 +50,14 @@ class TopicRecorder:
             if self.stopped:
                 return
             stamp = time.time_ns()
-            self._writer.write(topic, stamp, data)
+            if not self.error:
+                try:
+                    self._writer.write(topic, stamp, data)
+                except OSError as exc:
+                    # A full disk or a file-size limit: stop writing (what is stored stays
+                    # readable up to here) but keep the live view going, and say why.
+                    self.error = f'writing the bag failed: {exc}'
+                    self._logger.error(f'{self.error}; recording stopped, the run goes on')
             if self._on_message is not None:
                 self._on_message(topic, stamp, data)
         return record

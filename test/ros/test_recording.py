@@ -100,3 +100,59 @@ def test_live_recording_matches_what_was_published(tmp_path):
     assert summary['recording']['messages']['/joint_states'] == len(recorded)
     png = plot_run(run, tmp_path / 'plot.png', title='test')
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and png.stat().st_size > 20_000
+
+
+RECORD_UNTIL_THE_DISK_IS_FULL = '''
+import json, resource, signal, sys, time
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)      # then a write past the limit fails: EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+import rclpy
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.qos import QoSProfile, ReliabilityPolicy
+from std_msgs.msg import Float64MultiArray
+from liquid_control.recording.bag import BagWriter
+from liquid_control.recording.recorder import TopicRecorder
+N = 300
+topics = {'/big': 'std_msgs/msg/Float64MultiArray'}
+context = rclpy.Context()
+rclpy.init(context=context)
+node = rclpy.create_node('recorder_under_test', context=context)
+writer = BagWriter(sys.argv[1], topics)
+seen = []
+recorder = TopicRecorder(node, writer, topics, on_message=lambda *a: seen.append(1))
+pub = node.create_publisher(Float64MultiArray, '/big',
+                            QoSProfile(depth=N, reliability=ReliabilityPolicy.RELIABLE))
+executor = SingleThreadedExecutor(context=context)
+executor.add_node(node)
+deadline = time.monotonic() + 30
+while pub.get_subscription_count() < 1 and time.monotonic() < deadline:
+    executor.spin_once(timeout_sec=0.05)
+for i in range(N):                                  # 8 kB each: 2.4 MB in all
+    pub.publish(Float64MultiArray(data=[float(i)] * 1000))
+    executor.spin_once(timeout_sec=0.0)
+while len(seen) < N and time.monotonic() < deadline:
+    executor.spin_once(timeout_sec=0.05)
+try:
+    writer.close()
+    close_error = ''
+except OSError as exc:
+    close_error = str(exc)
+print(json.dumps({'error': recorder.error, 'seen': len(seen),
+                  'written': writer.counts['/big'], 'close_error': close_error}))
+'''
+
+
+def test_a_full_disk_stops_the_recording_not_the_run(tmp_path):
+    # A real write error: the child's file-size limit makes the bag's writes fail with EFBIG,
+    # as a full disk fails them with ENOSPC.
+    import json
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, '-c', RECORD_UNTIL_THE_DISK_IS_FULL,
+                          str(tmp_path / 'bag')], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert 'writing the bag failed' in result['error'] and 'too large' in result['error']
+    assert result['seen'] == 300                     # the live view went on to the end
+    assert 0 < result['written'] < 300               # what fitted was stored, then it stopped
+    assert 'recording stopped, the run goes on' in out.stderr
