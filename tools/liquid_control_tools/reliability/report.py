@@ -69,6 +69,19 @@ CI_TESTS = (
      'version of the 30-minute run)', '~65 s'),
     ('test/integration/test_reliability_sim_memory.py', 'memory of a long simulated episode '
      '(cart-pole and diff-drive)', '~4 s'),
+    ('test/ros/test_safe_command_paths.py', 'the safe command when a tick raises, on shutdown '
+     'through the lifecycle service and on a failing transition; 30 rapid swaps while '
+     'ticking', '~3 s'),
+    ('test/ros/test_trial_step_node.py', 'a model that loads but cannot step (NaN weights) is '
+     'refused at configure and at a swap, the running one kept', '~2 s'),
+    ('test/ros/test_params_file_checks.py', 'a parameters file with a misspelled key, a value '
+     'of the wrong type or out of range fails configure naming it', '~2 s'),
+    ('test/ros/test_node_signals.py', 'the safe command on SIGTERM, SIGINT and repeated SIGINT, '
+     'each on a node of its own', '~10 s'),
+    ('test/ros/test_recording.py', 'recording, and a write error (a full disk) stopping the '
+     'recording but not the run', '~7 s'),
+    ('test/unit/test_code_under_test.py', 'processes started by tests import this checkout, '
+     'whatever else is on PYTHONPATH', '~1 s'),
 )
 
 
