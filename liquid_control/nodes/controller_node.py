@@ -544,12 +544,13 @@ def main(args=None):
     executor = SingleThreadedExecutor()
     spinner = None
     return_code = 0
+    executor_failures = []
     try:
         node = ControllerNode()
         node.finalized_callback = stop.set
         executor.add_node(node)
-        spinner = threading.Thread(target=_spin, args=(executor, stop), name='executor',
-                                   daemon=True)
+        spinner = threading.Thread(target=_spin, args=(executor, stop, executor_failures),
+                                   name='executor', daemon=True)
         spinner.start()
         while not signalled and not stop.is_set():
             time.sleep(0.2)              # a signal interrupts the sleep and runs the handler
@@ -566,16 +567,19 @@ def main(args=None):
             node.destroy_node()
         rclpy.try_shutdown()
         ignore_stop_signals()
-    return return_code
+    # An executor that died (a callback raised) ends the node like a signal does, safe
+    # command included, but the exit code says it failed.
+    return 1 if executor_failures else return_code
 
 
-def _spin(executor, stop):
+def _spin(executor, stop, failures):
     try:
         executor.spin()
     except Exception as exc:  # ExternalShutdownException or a callback that raised
         if not stop.is_set():
-            print(f'{NODE_NAME}: executor stopped: {type(exc).__name__}: {exc}',
-                  file=sys.stderr)
+            failures.append(exc)
+            print(f'{NODE_NAME}: executor stopped: {type(exc).__name__}: {exc}; shutting '
+                  'down with the safe command', file=sys.stderr)
     finally:
         stop.set()
 

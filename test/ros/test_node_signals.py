@@ -70,3 +70,48 @@ def test_repeated_sigint_still_exits_cleanly_after_the_safe_command(task_models,
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+# controller_node's main() with a fault injected: from its fourth diagnostics period on, the
+# diagnostics timer raises, which ends the executor thread.
+EXECUTOR_DIES = '''
+import sys
+import liquid_control.nodes.controller_node as node_module
+real = node_module.ControllerNode.publish_diagnostics
+calls = []
+def failing(self):
+    calls.append(1)
+    if len(calls) > 3:
+        raise RuntimeError('injected fault in a callback')
+    return real(self)
+node_module.ControllerNode.publish_diagnostics = failing
+sys.exit(node_module.main(sys.argv))
+'''
+
+
+def test_an_executor_that_dies_ends_the_node_with_the_safe_command(task_models, tmp_path,
+                                                                   remote):
+    import subprocess
+    import sys
+
+    from ros_fixtures import CONFIG_DIR, node_env
+    log_path = tmp_path / 'node.log'
+    with open(log_path, 'w') as log:
+        proc = subprocess.Popen(
+            [sys.executable, '-c', EXECUTOR_DIES, '--ros-args', '--params-file',
+             str(CONFIG_DIR / 'cartpole.yaml'), '-p', f'model:={task_models["cartpole_cfc"]}',
+             '-p', 'control_rate_hz:=100.0'], env=node_env(), stdout=log,
+            stderr=subprocess.STDOUT)
+    proc.log_path = log_path
+    try:
+        assert remote.get_state.wait_for_service(timeout_sec=20)
+        remote.feeding()
+        remote.commands.wait(3, predicate=controlled, timeout=20)
+        assert proc.wait(30) == 1, log_of(proc)      # on its own: no signal was sent
+        remote.stop_feeding()
+        wait_for(lambda: list(remote.commands.messages[-1].data) == [0.0], timeout=5,
+                 what='the safe command as the last message')
+        assert 'executor stopped: RuntimeError: injected fault in a callback' in log_of(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
