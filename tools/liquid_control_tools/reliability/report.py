@@ -76,8 +76,8 @@ CI_TESTS = (
      'refused at configure and at a swap, the running one kept', '~2 s'),
     ('test/ros/test_params_file_checks.py', 'a parameters file with a misspelled key, a value '
      'of the wrong type or out of range fails configure naming it', '~2 s'),
-    ('test/ros/test_node_signals.py', 'the safe command on SIGTERM, SIGINT and repeated SIGINT, '
-     'each on a node of its own', '~10 s'),
+    ('test/ros/test_node_signals.py', 'the safe command on SIGTERM, SIGINT, repeated SIGINT '
+     'and a dying executor thread, each on a node process of its own', '~15 s'),
     ('test/ros/test_recording.py', 'recording, and a write error (a full disk) stopping the '
      'recording but not the run', '~7 s'),
     ('test/unit/test_code_under_test.py', 'processes started by tests import this checkout, '
