@@ -109,7 +109,7 @@ def test_cartpole_topics_commands_timeout_reset_and_pause(tmp_path):
     assert set(efforts) <= {0.0, 2.5}
     clock = [m.clock.sec + m.clock.nanosec * 1e-9
              for _, _, _, m in read_bag(session.bag_path, [CLOCK])]
-    assert np.all(np.diff(clock) >= 0)
+    assert len(clock) > 10 and np.all(np.diff(clock) >= 0)
 
 
 def publication_log(session):
