@@ -130,6 +130,8 @@ def test_documents_and_figures(bench):
         assert study_md.count(f'| {label} |') >= 2 * len(TASKS)
     assert bench_md.count('PASS') + bench_md.count('MISS') >= 15
     for md in (bench_md, study_md):
-        for img in re.findall(r'!\[[^\]]*\]\(([^)]+)\)', md):
+        images = re.findall(r'!\[[^\]]*\]\(([^)]+)\)', md)
+        assert images, 'each document shows its figures'
+        for img in images:
             data = (out / img).read_bytes()
             assert data[:8] == b'\x89PNG\r\n\x1a\n' and len(data) > 5000, img
