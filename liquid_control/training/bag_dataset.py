@@ -14,7 +14,6 @@ a pause in the commands longer than sensor_timeout_s, or time going backwards.
 """
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from liquid_control.control.observations import ObservationLayout, ObservationSo
 from liquid_control.control.params import (ConfigError, check_value, parse_sink, parse_sources,
                                            read_params_file)
 from liquid_control.interfaces import CLOCK, CLOCK_TYPE, PATH, absolute
+from liquid_control.runtime.session import file_sha256
 
 CONTROLLER_NODE = 'liquid_controller'
 TIME_BASES = ('auto', 'clock', 'receive')
@@ -125,14 +125,6 @@ def read_mapping(config_file, namespace=''):
 def storage_files(path):
     """The storage files of a rosbag2 directory (.mcap or .db3), sorted."""
     return sorted(p for p in Path(path).iterdir() if p.suffix in ('.mcap', '.db3'))
-
-
-def file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _stamp_ns(t):

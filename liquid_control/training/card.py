@@ -32,6 +32,15 @@ def _figures_table(task, report):
             '']
 
 
+def _write(path, lines, session):
+    """Write a card: its lines, then the records the node checks (the file's sha256 line,
+    which runtime.integrity parses) and the weights' sha256."""
+    lines = [*lines, card_sha256_line(session.file_sha256),
+             f'- weights sha256: `{session.metadata.weights_sha256}`', '']
+    with open(path, 'w') as f:
+        f.write('\n'.join(lines))
+
+
 def write_card(path, *, session, report, task):
     m = session.metadata
     r = report
@@ -76,12 +85,8 @@ def write_card(path, *, session, report, task):
         f'p99 {r["step_us_p99"]:.1f} us (ControllerSession.step, one thread, on the same '
         'shared machine while it trained other models: an upper bound).',
         '',
-        card_sha256_line(session.file_sha256),
-        f'- weights sha256: `{m.weights_sha256}`',
-        '',
     ]
-    with open(path, 'w') as f:
-        f.write('\n'.join(lines))
+    _write(path, lines, session)
 
 
 def rewrite_card(model_path, report_path):
@@ -157,9 +162,5 @@ def write_bag_card(path, *, session, report):
         '',
         *[line for bag in r['bags'] for line in _bag_lines(bag)],
         '',
-        card_sha256_line(session.file_sha256),
-        f'- weights sha256: `{m.weights_sha256}`',
-        '',
     ]
-    with open(path, 'w') as f:
-        f.write('\n'.join(lines))
+    _write(path, lines, session)

@@ -28,8 +28,9 @@ import torch
 
 from liquid_control.nets import Policy, count_params
 from liquid_control.runtime.integrity import forget_records
+from liquid_control.runtime.session import file_sha256
 
-from .bag_dataset import BagError, Sequence, file_sha256, read_mapping, read_recording
+from .bag_dataset import BagError, Sequence, read_mapping, read_recording
 from .bc import Trainer, pad
 from .train import seed_everything
 

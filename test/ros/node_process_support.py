@@ -5,6 +5,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from diagnostic_msgs.msg import DiagnosticArray
 from lifecycle_msgs.srv import ChangeState, GetState
 from rcl_interfaces.msg import Parameter as ParameterMsg
@@ -132,3 +134,11 @@ def interrupt_until_exit(proc, timeout=20.0):
         except subprocess.TimeoutExpired:
             pass
     return proc.wait(5)
+
+
+@pytest.fixture(scope='module')
+def remote(ros_context):
+    """One Remote per test module (import it with ros_context into the module)."""
+    r = Remote(ros_context)
+    yield r
+    r.close()

@@ -7,17 +7,10 @@ from lifecycle_msgs.msg import Transition
 
 from liquid_control.runtime import load_controller
 
-from node_process_support import Remote, controlled, log_of, start_node
+from node_process_support import controlled, log_of, remote, start_node  # noqa: F401
 from ros_fixtures import ros_context, task_models, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.slow   # seconds each (processes): not in the fast loop
-
-
-@pytest.fixture(scope='module')
-def remote(ros_context):
-    r = Remote(ros_context)
-    yield r
-    r.close()
 
 
 @pytest.fixture(scope='module')

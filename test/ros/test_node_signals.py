@@ -5,42 +5,21 @@ import signal
 
 import pytest
 
-from node_process_support import Remote, controlled, interrupt_until_exit, log_of, start_node
+from node_process_support import (  # noqa: F401
+    controlled, interrupt_until_exit, log_of, remote, start_node)
 from ros_fixtures import ros_context, task_models, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.slow   # seconds each (processes): not in the fast loop
 
 
-@pytest.fixture(scope='module')
-def remote(ros_context):
-    r = Remote(ros_context)
-    yield r
-    r.close()
-
-
-def test_sigterm_publishes_the_safe_command_before_exit(task_models, tmp_path, remote):
-    proc = start_node(task_models['cartpole_gru'], tmp_path / 'node.log')
-    try:
-        assert remote.get_state.wait_for_service(timeout_sec=20)
-        remote.feeding()
-        remote.commands.wait(3, predicate=controlled, timeout=20)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(15) == 0, log_of(proc)
-        remote.stop_feeding()
-        wait_for(lambda: list(remote.commands.messages[-1].data) == [0.0], timeout=5,
-                 what='the safe command as the last message')
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-
-
-def test_sigint_publishes_the_safe_command_before_exit(task_models, tmp_path, remote):
+@pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGINT], ids=['SIGTERM', 'SIGINT'])
+def test_a_signal_publishes_the_safe_command_before_exit(task_models, tmp_path, remote, signum):
     proc = start_node(task_models['cartpole_cfc'], tmp_path / 'node.log')
     try:
         assert remote.get_state.wait_for_service(timeout_sec=20)
         remote.feeding()
         remote.commands.wait(3, predicate=controlled, timeout=20)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         assert proc.wait(15) == 0, log_of(proc)
         remote.stop_feeding()
         wait_for(lambda: list(remote.commands.messages[-1].data) == [0.0], timeout=5,

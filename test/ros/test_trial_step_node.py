@@ -1,21 +1,16 @@
 """A model that loads but cannot step (NaN weights) is refused by the running node: at a
 swap, which keeps the running model, and at configure. Node in this process, driven over DDS
 by reliability.harness."""
-import hashlib
-
 import numpy as np
 import onnx
 import pytest
 from onnx import numpy_helper
 
+from liquid_control.runtime.session import file_sha256
 from liquid_control_tools.reliability.harness import NodeUnderTest
 from liquid_control_tools.reliability.models import probe_model
 
 NODE = '/liquid_controller'
-
-
-def sha(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture(scope='module')
@@ -39,7 +34,7 @@ def test_a_swap_to_a_model_that_cannot_step_is_refused_and_the_running_one_kept(
         assert not ok
         assert 'trial step' in reason and 'non-finite output' in reason, reason
         snapshot = nut.node.diagnostics_snapshot()
-        assert snapshot['model_sha256'] == sha(models['good'])
+        assert snapshot['model_sha256'] == file_sha256(models['good'])
         assert nut.node.lifecycle_state == 'active'
     finally:
         nut.close()
