@@ -23,6 +23,7 @@ setup(
         (f'share/{package_name}', ['package.xml']),
         share('launch', '*.launch.*'),
         share('config', '*.yaml'),
+        share('config', '*.xml'),
         share('models', '*.onnx'),
         share('models', '*.md'),
         share('worlds', '*.sdf'),

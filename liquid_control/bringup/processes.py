@@ -14,6 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from liquid_control.share import share_file
+
 # The nodes' modules: `python -m` runs them from a source checkout or a venv alike (the
 # console scripts of the same names are the same entry points).
 NODE_MODULES = {
@@ -40,17 +42,33 @@ def private_domain_id(rng=None, domains=RUN_DOMAINS):
     return (rng or random.SystemRandom()).choice(domains)
 
 
+def fastdds_profile():
+    """The package's Fast DDS profile (config/fastdds_profile.xml: name-based type matching,
+    quick discovery), or None where the package's data is not installed."""
+    path = share_file('config', 'fastdds_profile.xml')
+    return path if path.is_file() else None
+
+
+# Read by the middleware when a process starts its first participant: a process that joins
+# the run's graph itself (the recorder) takes them into its own environment first.
+IN_PROCESS_DDS_VARIABLES = ('ROS_AUTOMATIC_DISCOVERY_RANGE', 'FASTDDS_DEFAULT_PROFILES_FILE')
+
+
 def isolated_environment(domain_id=None, log_dir=None, base=None):
     """Environment for ROS 2 processes that must not meet others: a DDS domain of their own
     (`domain_id`, else the one already set, else a random private one), discovery on this
-    host only (so a robot on the network never sees these commands), logs in `log_dir` (else
-    the one set, else a temporary folder), unbuffered output."""
+    host only (so a robot on the network never sees these commands), the package's Fast DDS
+    profile unless one is set, logs in `log_dir` (else the one set, else a temporary folder),
+    unbuffered output."""
     env = dict(os.environ if base is None else base)
     if domain_id is None:
         domain_id = env.get('ROS_DOMAIN_ID') or private_domain_id()
     env['ROS_DOMAIN_ID'] = str(int(domain_id))
     env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
     env.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
+    profile = fastdds_profile()
+    if profile is not None and not env.get('FASTDDS_DEFAULT_PROFILES_FILE'):
+        env['FASTDDS_DEFAULT_PROFILES_FILE'] = str(profile)
     if log_dir is not None:
         env['ROS_LOG_DIR'] = str(log_dir)
     elif not env.get('ROS_LOG_DIR'):

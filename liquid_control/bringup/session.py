@@ -22,7 +22,8 @@ from liquid_control.interfaces import (CLOCK, CLOCK_TYPE, CONTROLLER_STATUS_SUFF
 from liquid_control.tasks import DEFAULT_TASK, get_task
 
 from . import sim_launch as sl
-from .processes import NodeProcess, isolated_environment, node_command
+from .processes import (IN_PROCESS_DDS_VARIABLES, NodeProcess, isolated_environment,
+                        node_command)
 
 LOCKSTEP_TIMEOUT_S = 5.0
 LOCKSTEP_SENSOR_TIMEOUT_S = 2.0
@@ -241,8 +242,9 @@ class SimSession:
         from liquid_control.recording.bag import BagWriter
         from liquid_control.recording.recorder import TopicRecorder, bag_qos_profiles
 
-        # Read by the middleware when the context starts: discovery stays on this host.
-        os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+        for key in IN_PROCESS_DDS_VARIABLES:
+            if key in self.env:
+                os.environ[key] = self.env[key]
         self._context = rclpy.Context()
         rclpy.init(context=self._context, domain_id=self.domain_id)
         self._node = rclpy.create_node('liquid_run_recorder', context=self._context,

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from liquid_control.bringup import sim_launch as sl
-from liquid_control.bringup.processes import RUN_DOMAINS, isolated_environment, node_command
+from liquid_control.bringup.processes import (RUN_DOMAINS, fastdds_profile, isolated_environment,
+                                              node_command)
 from liquid_control.share import share_file
 
 from ros_fixtures import declared_launch_arguments
@@ -83,6 +84,10 @@ def test_command_lines_and_parameters():
     # No domain given: the one already set stays; none set: a private one.
     assert isolated_environment(base={'ROS_DOMAIN_ID': '7'})['ROS_DOMAIN_ID'] == '7'
     assert int(isolated_environment(base={})['ROS_DOMAIN_ID']) in RUN_DOMAINS
+    # The package's Fast DDS profile, unless the user has one of their own.
+    assert env['FASTDDS_DEFAULT_PROFILES_FILE'] == str(fastdds_profile())
+    assert isolated_environment(base={'FASTDDS_DEFAULT_PROFILES_FILE': '/mine.xml'})[
+        'FASTDDS_DEFAULT_PROFILES_FILE'] == '/mine.xml'
 
 
 def test_sim_launch_file_imports_where_launch_exists():

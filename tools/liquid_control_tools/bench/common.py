@@ -169,49 +169,12 @@ def git_commit():
         return 'unknown'
 
 
-# Fast DDS participants announce themselves 5 times at 100 ms, then every 3 s: with
-# localhost-only discovery two processes started a moment apart took up to ~3 s to match
-# here. Announcing every 50 ms for the first second, then every 250 ms, matched them within
-# ~0.3 s. It changes discovery traffic only, nothing measured after the endpoints match.
-DISCOVERY_PROFILE = """<?xml version="1.0" encoding="UTF-8" ?>
-<dds xmlns="http://www.eprosima.com">
-  <profiles>
-    <participant profile_name="liquid_control_bench" is_default_profile="true">
-      <rtps>
-        <builtin>
-          <discovery_config>
-            <leaseAnnouncement><sec>0</sec><nanosec>250000000</nanosec></leaseAnnouncement>
-            <initialAnnouncements>
-              <count>20</count><period><sec>0</sec><nanosec>50000000</nanosec></period>
-            </initialAnnouncements>
-          </discovery_config>
-        </builtin>
-      </rtps>
-    </participant>
-  </profiles>
-</dds>
-"""
-_profile_path = None
-
-
-def discovery_profile():
-    """Path of the Fast DDS profile above (written once per process to a temp file)."""
-    global _profile_path
-    if _profile_path is None or not Path(_profile_path).is_file():
-        fd, _profile_path = tempfile.mkstemp(prefix='liquid_control_bench_fastdds_',
-                                             suffix='.xml')
-        with os.fdopen(fd, 'w') as f:
-            f.write(DISCOVERY_PROFILE)
-    return _profile_path
-
-
 def ros_environment(base=None):
     """Environment for ROS 2 processes of one benchmark: a new private DDS domain on
-    localhost (so parallel runs and other users never see each other), quick discovery (Fast
-    DDS, see DISCOVERY_PROFILE), warnings and errors only in the logs."""
+    localhost (so parallel runs and other users never see each other), quick discovery (the
+    package's Fast DDS profile, config/fastdds_profile.xml), warnings and errors only in the
+    logs."""
     from liquid_control.bringup.processes import isolated_environment, private_domain_id
     env = isolated_environment(private_domain_id(), base=base)
-    if env.get('RMW_IMPLEMENTATION') == 'rmw_fastrtps_cpp':
-        env['FASTDDS_DEFAULT_PROFILES_FILE'] = discovery_profile()
     env['RCUTILS_LOGGING_SEVERITY_THRESHOLD'] = 'WARN'
     return env

@@ -58,7 +58,7 @@ def _run_with_traffic(probe, name, rate, args, ctx, attempts=4):
     """One subject run that had sensor traffic through its measuring window.
 
     Each subject process measures from 1 s after its start; DDS discovery between it and the
-    sensor publisher must be done by then (common.DISCOVERY_PROFILE makes it ~0.3 s). A run
+    sensor publisher must be done by then (config/fastdds_profile.xml makes it ~0.3 s). A run
     that received fewer than half the messages of its window (a loaded subscriber may drop
     some, best effort) measured partly an idle loop: run again.
     """
