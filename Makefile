@@ -8,7 +8,7 @@ CLI := $(VENV)/bin/liquid-control
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: install demo test models bench colcon clean
+.PHONY: install demo test models bench mutation colcon clean
 
 install: $(STAMP)
 
@@ -36,9 +36,14 @@ bench: $(STAMP)
 	$(CLI) bench
 	$(CLI) reliability
 
+# Mutation testing of the safety core against the fast tests (setup.cfg [mutmut]); the score
+# and every surviving mutant go into docs/reliability.md, section 5.
+mutation: $(STAMP)
+	$(CLI) reliability --only mutation
+
 # Build and install with colcon, as on a ROS machine (into build/, install/, log/).
 colcon: $(STAMP)
 	. $(VENV)/bin/activate && colcon build --packages-select liquid_control
 
 clean:
-	rm -rf build install log runs .pytest_cache
+	rm -rf build install log runs mutants .pytest_cache

@@ -6,13 +6,15 @@ shipped models against their cards, run the long closed loop; write docs/reliabi
     liquid-control reliability --quick               200 cases per task, 60 s long run
     liquid-control reliability --only fuzz faults    some parts; the document keeps the last
                                                      results of the others
+    liquid-control reliability --only mutation       mutation testing of the safety core
+                                                     (`make mutation`)
 
 Exit code 0 when every part that ran met its required properties, 1 otherwise.
 """
 from __future__ import annotations
 
-HELP = 'fuzz the node inputs, fault scenarios, model integrity and a long closed-loop run; ' \
-       'write docs/reliability.md'
+HELP = 'fuzz the node inputs, fault scenarios, model integrity, a long closed-loop run and ' \
+       'mutation testing; write docs/reliability.md'
 
 
 def add_arguments(parser):

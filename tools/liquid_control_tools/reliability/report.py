@@ -82,6 +82,10 @@ CI_TESTS = (
      'recording but not the run', '~7 s'),
     ('test/unit/test_code_under_test.py', 'processes started by tests import this checkout, '
      'whatever else is on PYTHONPATH', '~1 s'),
+    ('test/ros/test_fastdds_profile.py', 'the Fast DDS profile every started process gets is '
+     'read and applied (name-based type matching)', '~2 s'),
+    ('test/integration/test_mutation_smoke.py', '`make mutation` on a small project: mutmut '
+     'runs, its records become a score and the survivors with their diffs', '~3 s'),
 )
 
 
@@ -93,6 +97,41 @@ def _fmt(v, digits=1):
 
 def _yes(ok):
     return 'yes' if ok else '**NO**'
+
+
+# Each part's own section of the document (the long paths are part of section 1).
+SECTIONS = {'fuzz': '## 1. Fuzzing the node inputs', 'faults': '## 2. Fault scenarios',
+            'integrity': '## 3. Model integrity', 'long': '## 4. Long run',
+            'mutation': '## 5. Mutation testing'}
+
+
+def _sections(text):
+    """{'## title': lines} of a document, in order; the text before the first is ''."""
+    out, title = {'': []}, ''
+    for line in text.splitlines():
+        if line.startswith('## '):
+            title = line
+            out[title] = []
+        out[title].append(line)
+    return out
+
+
+def splice(previous, rendered, parts):
+    """`previous` with the sections of `parts` taken from `rendered`: how a run of some parts
+    updates a document whose other results are not on this machine. A section `previous`
+    lacks goes before 'Bugs and hazards found'."""
+    old, new = _sections(previous), _sections(rendered)
+    for part in parts:
+        title = SECTIONS.get(part)
+        if title not in new:
+            continue
+        if title not in old:
+            keys = list(old)
+            at = keys.index('## Bugs and hazards found') if '## Bugs and hazards found' in old \
+                else len(keys)
+            old = dict(list(old.items())[:at] + [(title, [])] + list(old.items())[at:])
+        old[title] = new[title]
+    return '\n'.join(line for lines in old.values() for line in lines).rstrip() + '\n'
 
 
 def render(results):
@@ -112,6 +151,7 @@ def render(results):
     lines += _faults(results.get('faults'))
     lines += _integrity(results.get('integrity'))
     lines += _long(results.get('long'))
+    lines += _mutation(results.get('mutation'))
     lines += _findings()
     lines += _open(results)
     lines += _ci()
@@ -153,7 +193,53 @@ def _summary(r):
             f'{verdict}; controller RSS growth '
             f'{_fmt(growth, 2) if growth is not None else "?"} MB; longest gap between '
             f'commands {_fmt(long.get("longest_gap_ms", 0))} ms |')
+    mutation = r.get('mutation')
+    if mutation:
+        rows.append(f'| mutation testing | {mutation["total"]} mutants of the safety core | - | '
+                    f'- | {_score(mutation)} caught; {mutation["survived"]} survived, '
+                    f'{mutation["equivalent"]} equivalent |')
     return rows + ['']
+
+
+MUTATION_TARGET = 0.90
+
+
+def _score(m):
+    return '-' if m['score'] is None else f'{100 * m["score"]:.1f}%'
+
+
+def _mutation(m):
+    out = ['## 5. Mutation testing', '',
+           'mutmut changes the safety core one small edit at a time (an operator, a constant, '
+           'a condition, a returned value, an argument dropped) and runs the fast tests that '
+           'reach the changed function (`pytest -m "not slow"`); a mutant is caught when a '
+           'test fails or hangs on it. Files and test selection: setup.cfg `[mutmut]`; run '
+           'it with `make mutation` (it resumes where it stopped and re-tests what changed). '
+           f'Target: {100 * MUTATION_TARGET:.0f}% of the mutants that are not equivalent '
+           'caught.', '']
+    if not m:
+        return out + ['Not run yet.', '']
+    out += [f'Run {m.get("run_at", "?")}, {_fmt(m.get("run_seconds", 0) / 60, 0)} min: '
+            f'**{_score(m)}** of {m["total"] - m["equivalent"]} non-equivalent mutants caught '
+            f'({m["caught"]} caught, {m["survived"]} survived, {m["equivalent"]} argued '
+            'equivalent below).', '',
+            '| file | mutants | caught | survived or not tested |', '| --- | --- | --- | --- |']
+    for path, counts in sorted(m['files'].items()):
+        caught = sum(counts.get(s, 0) for s in ('killed', 'timeout', 'segfault'))
+        total = sum(counts.values())
+        out.append(f'| `{path}` | {total} | {caught} | {total - caught} |')
+    out.append('')
+    for title, argued in (('Surviving mutants', False), ('Equivalent mutants', True)):
+        group = [s for s in m['survivors'] if bool(s['equivalent']) == argued]
+        out += [f'### {title} ({len(group)})', '']
+        if not group:
+            out += ['None.', '']
+            continue
+        for s in group:
+            why = f' Equivalent: {s["equivalent"]}' if argued else ''
+            out += [f'`{s["key"]}` ({s["status"]}).{why}', '', '```diff',
+                    s['diff'].strip(), '```', '']
+    return out
 
 
 def _fuzz(fuzz):
@@ -451,6 +537,8 @@ def _ci():
             'The harnesses wait on events, condition variables or polled conditions, each with '
             'a deadline; no fixed sleep stands in for synchronisation.', '',
             'Run it all: `liquid-control reliability` (about 35 minutes: 2000 cases per task, the '
-            'scenarios, 30 minutes at 500 Hz); `--quick` for a few minutes; `--only fuzz` etc. '
-            'for one part (the document keeps the last results of the others).', '']
+            'scenarios, 30 minutes at 500 Hz, plus the mutation run of section 5); `--quick` '
+            'for a few minutes; `--only fuzz` etc. for one part (the document keeps the last '
+            'results, or the sections, of the others); `make mutation` is `--only mutation`.',
+            '']
     return out

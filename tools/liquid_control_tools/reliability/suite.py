@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .harness import REPO, isolate_ros
 
-PARTS = ('integrity', 'fuzz', 'paths', 'faults', 'long')
+PARTS = ('integrity', 'fuzz', 'paths', 'faults', 'long', 'mutation')
 DEFAULT_RESULTS = REPO / 'runs' / 'reliability' / 'results.json'
 DEFAULT_DOC = REPO / 'docs' / 'reliability.md'
 
@@ -78,6 +78,9 @@ def run_all(fuzz_cases=2000, long_s=1800.0, rate_hz=500.0, models_dir=None, only
             model, label = model_for('cartpole', models_dir)
             out = run_faults(model=model, log=log)
             out['model'] = label
+        elif part == 'mutation':
+            from .mutation import run_mutation
+            out = run_mutation(log=log)
         else:
             from .longrun import run_long
             model, label = model_for('cartpole', models_dir)
@@ -89,9 +92,13 @@ def run_all(fuzz_cases=2000, long_s=1800.0, rate_hz=500.0, models_dir=None, only
         results_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.write_text(json.dumps(results, indent=1, default=str))
         log(f'reliability: {part} done in {out["run_seconds"]:.0f} s')
-    from .report import render
+    from .report import render, splice
+    text = render(results)
+    if doc_path.is_file() and any(p not in results for p in PARTS):
+        # Results of other parts are not here: keep their sections of the document.
+        text = splice(doc_path.read_text(), text, selected)
     doc_path.parent.mkdir(parents=True, exist_ok=True)
-    doc_path.write_text(render(results))
+    doc_path.write_text(text)
     log(f'reliability: results {results_path}, document {doc_path}')
     return results
 
@@ -111,4 +118,8 @@ def all_passed(results):
         ok &= bool(results['long'].get('survived'))
     if 'integrity' in results:
         ok &= results['integrity']['verified'] == results['integrity']['total']
+    if 'mutation' in results:
+        from .report import MUTATION_TARGET
+        score = results['mutation']['score']
+        ok &= score is not None and score >= MUTATION_TARGET
     return ok

@@ -1,0 +1,79 @@
+"""Mutation testing of the safety core: every small change mutmut makes to the runtime
+session, the contract, integrity, observation gathering, the action sink, the watchdog and the
+control core must make a fast test fail.
+
+What is mutated and which tests judge it is setup.cfg's [mutmut] section (the fast tests,
+`-m "not slow"`). mutmut copies the tree into mutants/ and runs the tests that reach each
+mutated function; this module runs it, then reads its records: counts per file, and every
+surviving mutant with its diff and, where one is argued equivalent (no test could tell it
+from the original), why. The score counts a mutant as caught when a test failed or hung on it.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+
+from .harness import REPO
+
+CAUGHT = ('killed', 'timeout', 'segfault')
+
+# Survivors that behave exactly as the original: key (mutmut's mutant name) -> why.
+EQUIVALENT = {}
+
+
+@contextlib.contextmanager
+def _in(root):
+    before = os.getcwd()
+    os.chdir(root)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def run_mutation(log=print, max_children=None, root=REPO):
+    """Run mutmut over the safety core (resuming where a previous run stopped, re-testing
+    what changed), then collect() its results. `root`: the project (its setup.cfg)."""
+    max_children = max_children or max(1, os.cpu_count() or 1)
+    log_path = root / 'runs' / 'mutation.log'
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log(f'mutation: mutmut run --max-children {max_children} (progress in {log_path})')
+    with open(log_path, 'wb') as out:
+        subprocess.run([sys.executable, '-m', 'mutmut', 'run', '--max-children',
+                        str(max_children)], cwd=root, stdout=out, stderr=subprocess.STDOUT,
+                       check=False)
+    return collect(root)
+
+
+def collect(root=REPO):
+    """The results mutmut recorded in root/mutants/: per-file counts, the score, the
+    survivors."""
+    with _in(root):
+        from mutmut.configuration import reset_config
+        from mutmut.mutation.data import SourceFileMutationData
+        from mutmut.mutation.diff_apply import get_diff_for_mutant
+        from mutmut.stats import status_by_exit_code
+        from mutmut.utils.file_utils import walk_mutatable_files
+
+        reset_config()      # mutmut caches the configuration of the folder it first read
+        files, survivors = {}, []
+        for path in walk_mutatable_files():
+            data = SourceFileMutationData(path=path)
+            data.load()
+            counts = files.setdefault(str(path), {})
+            for key, exit_code in sorted(data.exit_code_by_key.items()):
+                status = status_by_exit_code[exit_code]
+                counts[status] = counts.get(status, 0) + 1
+                if status not in CAUGHT:
+                    survivors.append({'key': key, 'file': str(path), 'status': status,
+                                      'diff': get_diff_for_mutant(key, path=path),
+                                      'equivalent': EQUIVALENT.get(key)})
+    total = sum(sum(c.values()) for c in files.values())
+    caught = sum(c.get(s, 0) for c in files.values() for s in CAUGHT)
+    equivalent = sum(1 for s in survivors if s['equivalent'])
+    judged = total - equivalent
+    return {'files': files, 'total': total, 'caught': caught, 'equivalent': equivalent,
+            'survived': len(survivors) - equivalent,
+            'score': caught / judged if judged else None, 'survivors': survivors}
