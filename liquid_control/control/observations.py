@@ -293,13 +293,14 @@ class ObservationSource:
     def fields(self):
         return self.config.fields
 
-    def on_message(self, msg, received_ns=None):
+    def on_message(self, msg, received_ns=None, decode=None):
         """Extract, check, keep the latest. Never raises.
 
         received_ns: when the message arrived, on the clock of `now_ns` (default: now).
+        decode: for a message taken serialized, what reads it (raw_messages.raw_decoder).
         """
         try:
-            values = self.extract(msg)
+            values = self.extract(msg if decode is None else decode(msg))
         except WaitingForPath:
             self.waiting_for = f'no path yet on {self.path_topic}'
             return

@@ -46,6 +46,7 @@ from liquid_control.control.core import ControlCore, Outcome, load_bound_control
 from liquid_control.control.diagnostics import STATUS_NAME, controller_report
 from liquid_control.control.loop import TickStats, WallClockLoop, monotonic_ns
 from liquid_control.control.observations import ObservationLayout, ObservationSource
+from liquid_control.control.raw_messages import raw_decoder
 from liquid_control.interfaces import DIAGNOSTICS, PATH, message_class
 from liquid_control.runtime import ModelContractError
 
@@ -241,11 +242,14 @@ class ControllerNode(LifecycleNode):
         polled = PolledCallbackGroup()
         for source in layout.sources:
             c = source.config
+            # Serialized bytes read by a decoder of the fixed layout where there is one:
+            # rclpy's conversion to Python objects costs more than the model step.
+            decode = raw_decoder(c.msg_type)
             sub = self.create_subscription(message_class(c.msg_type), c.topic,
                                            source.on_message, qos.profile(c.qos),
-                                           callback_group=polled)
+                                           callback_group=polled, raw=decode is not None)
             self._subscriptions_owned.append(sub)
-            self._polled.append((sub, source))
+            self._polled.append((sub, source, decode))
             path_sub = None
             if c.path_topic:
                 path_sub = self.create_subscription(
@@ -376,7 +380,7 @@ class ControllerNode(LifecycleNode):
     # -- the control tick -------------------------------------------------------------------------
     def _take_sensor_messages(self):
         """Take every queued sensor message (at most the QoS depth per topic), oldest first."""
-        for sub, source in self._polled:
+        for sub, source, decode in self._polled:
             with sub.handle:
                 while True:
                     taken = sub.handle.take_message(sub.msg_type, sub.raw)
@@ -385,7 +389,7 @@ class ControllerNode(LifecycleNode):
                     msg, info = taken
                     received = self._reception_time(info)
                     if received is not None:
-                        source.on_message(msg, received)
+                        source.on_message(msg, received, decode)
 
     def _reception_time(self, info):
         """When a message arrived, on the receipt clock; None if it is too old to count."""
