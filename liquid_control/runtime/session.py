@@ -132,24 +132,32 @@ class ControllerSession:
         meta = self.metadata
         self._low = np.asarray(meta.action_low, dtype=np.float32)
         self._high = np.asarray(meta.action_high, dtype=np.float32)
-        # Preallocated buffers bound once: the hot path allocates nothing in onnxruntime.
+        # Preallocated buffers bound once: the hot path allocates and copies nothing. Two
+        # output buffers, each [action | state], alternate: a step reads the state held in
+        # one and writes the other, so the new state needs no copy, and a rejected step
+        # (non-finite output) leaves the current state where it was. One buffer holding both
+        # outputs lets one check cover both for non-finite values.
         self._obs = np.zeros((1, meta.n_obs), np.float32)
         self._dt = np.zeros((1, 1), np.float32)
-        self._state = np.zeros((1, meta.n_state), np.float32)
-        # Both outputs are views of one buffer, so one check covers both for non-finite values.
-        self._outputs = np.zeros((1, meta.n_act + meta.n_state), np.float32)
-        self._action = self._outputs[:, :meta.n_act]
-        self._state_out = self._outputs[:, meta.n_act:]
+        n_out = meta.n_act + meta.n_state
+        self._buffers = (np.zeros((1, n_out), np.float32), np.zeros((1, n_out), np.float32))
+        self._bindings = []
+        for read, write in ((1, 0), (0, 1)):
+            binding = self._session.io_binding()
+            state_in = self._buffers[read][:, meta.n_act:]
+            for name, buf in ((c.INPUT_OBS, self._obs), (c.INPUT_STATE, state_in),
+                              (c.INPUT_DT, self._dt)):
+                binding.bind_input(name, 'cpu', 0, np.float32, buf.shape, buf.ctypes.data)
+            for name, buf in ((c.OUTPUT_ACTION, self._buffers[write][:, :meta.n_act]),
+                              (c.OUTPUT_STATE, self._buffers[write][:, meta.n_act:])):
+                binding.bind_output(name, 'cpu', 0, np.float32, buf.shape, buf.ctypes.data)
+            self._bindings.append(binding)
+        self._current = 1           # the buffer holding the current state
+        self._n_act = meta.n_act
         # Rows and zero vectors for the finiteness checks in step().
-        self._obs_row, self._outputs_row = self._obs[0], self._outputs[0]
+        self._obs_row = self._obs[0]
         self._obs_zeros = np.zeros(meta.n_obs, np.float32)
-        self._outputs_zeros = np.zeros(meta.n_act + meta.n_state, np.float32)
-        self._binding = self._session.io_binding()
-        for name, buf in ((c.INPUT_OBS, self._obs), (c.INPUT_STATE, self._state),
-                          (c.INPUT_DT, self._dt)):
-            self._binding.bind_input(name, 'cpu', 0, np.float32, buf.shape, buf.ctypes.data)
-        for name, buf in ((c.OUTPUT_ACTION, self._action), (c.OUTPUT_STATE, self._state_out)):
-            self._binding.bind_output(name, 'cpu', 0, np.float32, buf.shape, buf.ctypes.data)
+        self._outputs_zeros = np.zeros(n_out, np.float32)
         self.steps = 0
         self.rejected = 0
 
@@ -160,11 +168,11 @@ class ControllerSession:
     @property
     def state(self):
         """A copy of the recurrent state, shape (n_state,)."""
-        return self._state[0].copy()
+        return self._buffers[self._current][0, self._n_act:].copy()
 
     def reset(self):
         """Zero the recurrent state (start of an episode, after a swap or a sensor gap)."""
-        self._state.fill(0.0)
+        self._buffers[self._current].fill(0.0)
 
     def step(self, obs, dt):
         """Advance one control tick; return the action, shape (n_act,), finite and in limits.
@@ -190,12 +198,14 @@ class ControllerSession:
             bad = [n for n, v in zip(self.metadata.obs_names, obs_row) if not np.isfinite(v)]
             return self._reject(f'non-finite observation (as float32) {", ".join(bad)}')
         self._dt[0, 0] = dt
-        self._session.run_with_iobinding(self._binding)
-        if self._outputs_row.dot(self._outputs_zeros) != 0.0:
+        written = 1 - self._current
+        self._session.run_with_iobinding(self._bindings[written])
+        outputs = self._buffers[written][0]
+        if outputs.dot(self._outputs_zeros) != 0.0:
             return self._reject('the model produced a non-finite output')
-        self._state[...] = self._state_out
+        self._current = written
         self.steps += 1
-        return np.minimum(np.maximum(self._action[0], self._low), self._high)
+        return np.minimum(np.maximum(outputs[:self._n_act], self._low), self._high)
 
     def _reject(self, reason):
         self.rejected += 1

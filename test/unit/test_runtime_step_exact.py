@@ -69,3 +69,32 @@ def test_it_names_itself(session):
     assert session.name == 'pilot'
     assert repr(session) == (f'ControllerSession({str(session.path)!r}, arch=gru, '
                              'task=cartpole, n_obs=3, n_state=8, n_act=1)')
+
+
+def test_a_step_whose_output_is_not_finite_leaves_the_state_it_had(tmp_path):
+    # A normalisation with a tiny std: observations near the mean step normally, one far
+    # from it overflows float32 inside the graph and the outputs are not finite.
+    import onnx
+    from onnx import numpy_helper
+    path = tmp_path / 'fragile.onnx'
+    ref = build_model(path, cell='gru', n_obs=3, n_hidden=8, n_act=1, seed=2)
+    proto = onnx.load(str(path))
+    for init in proto.graph.initializer:
+        if init.name == 'std':
+            init.CopyFrom(numpy_helper.from_array(np.full_like(ref.std, 1e-30)[None], 'std'))
+    onnx.save(proto, str(path))
+    session = load_controller(path)
+    near = ref.mean + np.array([1e-31, -2e-31, 3e-31], np.float32)
+    for _ in range(3):
+        session.step(near, 0.02)
+    state = session.state
+    assert np.abs(state).max() > 1e-3, 'the state should have moved'
+    with pytest.raises(StepRejected, match='the model produced a non-finite output'):
+        session.step(ref.mean + 1e9, 0.02)
+    np.testing.assert_array_equal(session.state, state)
+    # And it steps on from there as if the rejected step had not happened.
+    twin = load_controller(path)
+    for _ in range(3):
+        twin.step(near, 0.02)
+    np.testing.assert_array_equal(session.step(near, 0.02), twin.step(near, 0.02))
+    np.testing.assert_array_equal(session.state, twin.state)
