@@ -177,7 +177,11 @@ class ArrayExtractor:
 
 
 def path_xy(msg):
-    """nav_msgs/Path -> (N, 2) array of x, y."""
+    """nav_msgs/Path (or a raw_messages.PathView, which has them as `xy`) -> (N, 2) array
+    of x, y."""
+    xy = getattr(msg, 'xy', None)
+    if xy is not None:
+        return xy
     return np.array([(p.pose.position.x, p.pose.position.y) for p in msg.poses],
                     dtype=np.float64).reshape(-1, 2)
 
@@ -313,10 +317,11 @@ class ObservationSource:
         self.latest = (values, self._now_ns() if received_ns is None else received_ns)
         self.received += 1
 
-    def on_path(self, msg):
-        """Path subscription callback (Odometry sources with path_topic). Never raises."""
+    def on_path(self, msg, decode=None):
+        """Path subscription callback (Odometry sources with path_topic). Never raises.
+        decode: for a path taken serialized, what reads it (raw_messages.raw_decoder)."""
         try:
-            self.extract.set_path(msg)
+            self.extract.set_path(msg if decode is None else decode(msg))
         except Rejected as exc:
             # Without a valid path there is nothing to follow: the old path is dropped so
             # the watchdog stops the robot instead of following a path the planner replaced.

@@ -2,10 +2,11 @@
 
 Taking a sensor_msgs/JointState the usual way costs tens of microseconds per message, most of
 it building Python objects for fields the controller never reads; the model step it feeds
-costs about as much. For the fixed layouts of JointState and nav_msgs/Odometry, the node takes
-the serialized bytes (CDR, as every ROS 2 middleware puts them on the wire) and reads just the
-values with `struct`. The views returned have the attributes the extractors read
-(`name`, `position`, ..., `header.frame_id`, `pose.pose.position.x`, ...), so observation
+costs about as much, and a nav_msgs/Path costs that per pose. For the fixed layouts of
+JointState, nav_msgs/Odometry and nav_msgs/Path the node takes the serialized bytes (CDR, as
+every ROS 2 middleware puts them on the wire) and reads just the values with `struct`. The
+views returned have the attributes the extractors read (`name`, `position`, ...,
+`header.frame_id`, `pose.pose.position.x`, ...; a path's positions as `xy`), so observation
 code runs unchanged on either. Other message types keep rclpy's deserialisation.
 
 A view decodes its bytes when it is made; bytes that do not hold a whole message raise
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import struct
 
-from liquid_control.interfaces import JOINT_STATE, ODOMETRY
+import numpy as np
+
+from liquid_control.interfaces import JOINT_STATE, ODOMETRY, PATH
 
 _ENCAPSULATIONS = {b'\x00\x01': '<', b'\x00\x00': '>'}     # CDR little / big endian
 _HEADER_SIZE = 4                                           # encapsulation id + options
@@ -136,7 +139,32 @@ class OdometryView:
                              covariance=t[6:])
 
 
-DECODERS = {JOINT_STATE: JointStateView, ODOMETRY: OdometryView}
+# A PoseStamped takes at least: stamp 8, frame_id length 4 and NUL 1, 7 doubles 56.
+_MIN_POSE_BYTES = 69
+
+
+class PathView:
+    """nav_msgs/Path from its serialized bytes: the header and `xy`, an (N, 2) array of the
+    poses' positions (what path following reads; the poses' own headers and orientations
+    are skipped)."""
+
+    __slots__ = ('header', 'xy')
+
+    def __init__(self, data):
+        reader = _Reader(data)
+        self.header = _header(reader)
+        count = reader.uint32()
+        if count * _MIN_POSE_BYTES > reader.size - reader.pos:
+            raise ValueError(f'{count} poses cannot fit in a message of {reader.size} bytes')
+        xy = np.empty((count, 2))
+        for i in range(count):
+            reader.pos = reader.pos + (-(reader.pos - _HEADER_SIZE) & 3) + 8   # stamp
+            reader.string()                                                    # frame_id
+            xy[i] = reader.doubles(7)[:2]
+        self.xy = xy
+
+
+DECODERS = {JOINT_STATE: JointStateView, ODOMETRY: OdometryView, PATH: PathView}
 
 
 def raw_decoder(msg_type):

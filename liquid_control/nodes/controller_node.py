@@ -252,9 +252,11 @@ class ControllerNode(LifecycleNode):
             self._polled.append((sub, source, decode))
             path_sub = None
             if c.path_topic:
+                read_path = raw_decoder(PATH)
                 path_sub = self.create_subscription(
-                    message_class(PATH), c.path_topic, source.on_path,
-                    qos.profile(c.path_qos))
+                    message_class(PATH), c.path_topic,
+                    lambda data, source=source: source.on_path(data, read_path),
+                    qos.profile(c.path_qos), raw=True)
                 self._subscriptions_owned.append(path_sub)
             source.set_topic_names(sub.topic_name, path_sub.topic_name if path_sub else '')
 

@@ -4,18 +4,22 @@ short or not CDR at all are refused with ValueError, and big-endian CDR reads th
 import math
 import struct
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip('rclpy')
 
-from nav_msgs.msg import Odometry
+from geometry_msgs.msg import PoseStamped
+from nav_msgs.msg import Odometry, Path
 from rclpy.serialization import deserialize_message, serialize_message
 from sensor_msgs.msg import JointState
 
-from liquid_control.control.raw_messages import JointStateView, OdometryView, raw_decoder
-from liquid_control.interfaces import FLOAT64_ARRAY, JOINT_STATE, ODOMETRY
+from liquid_control.control.observations import path_xy
+from liquid_control.control.raw_messages import (JointStateView, OdometryView, PathView,
+                                                 raw_decoder)
+from liquid_control.interfaces import FLOAT64_ARRAY, JOINT_STATE, ODOMETRY, PATH
 
 doubles = st.floats(allow_nan=True, allow_infinity=True, width=64)
 names = st.text(st.characters(blacklist_categories=('Cs',), blacklist_characters='\x00'),
@@ -56,6 +60,21 @@ def odometries(draw):
     return msg
 
 
+@st.composite
+def paths(draw):
+    msg = Path()
+    msg.header.stamp.sec, msg.header.stamp.nanosec = draw(stamps)
+    msg.header.frame_id = draw(names)
+    for _ in range(draw(st.integers(0, 8))):
+        pose = PoseStamped()
+        pose.header.stamp.sec, pose.header.stamp.nanosec = draw(stamps)
+        pose.header.frame_id = draw(names)
+        p, q = pose.pose.position, pose.pose.orientation
+        p.x, p.y, p.z, q.x, q.y, q.z, q.w = draw(st.lists(doubles, min_size=7, max_size=7))
+        msg.poses.append(pose)
+    return msg
+
+
 def same_header(view, msg):
     return (view.header.stamp.sec, view.header.stamp.nanosec, view.header.frame_id) == (
         msg.header.stamp.sec, msg.header.stamp.nanosec, msg.header.frame_id)
@@ -92,11 +111,25 @@ def test_odometry_reads_as_rclpy_reads_it(msg):
     assert same(view.twist.covariance, ref.twist.covariance)
 
 
-@given(st.one_of(joint_states(), odometries()), st.data())
+@given(paths())
+@settings(max_examples=200, deadline=None)
+def test_paths_read_as_rclpy_reads_them(msg):
+    data = serialize_message(msg)
+    view, ref = PathView(data), deserialize_message(data, Path)
+    assert same_header(view, ref)
+    assert view.xy.shape == (len(ref.poses), 2) and view.xy.dtype == np.float64
+    assert same(view.xy.ravel().tolist(), path_xy(ref).ravel().tolist())
+    assert path_xy(view) is view.xy
+
+
+VIEWS = {JointState: JointStateView, Odometry: OdometryView, Path: PathView}
+
+
+@given(st.one_of(joint_states(), odometries(), paths()), st.data())
 @settings(max_examples=200, deadline=None)
 def test_a_message_cut_short_is_refused_with_value_error(msg, data):
     serialized = serialize_message(msg)
-    decode = JointStateView if isinstance(msg, JointState) else OdometryView
+    decode = VIEWS[type(msg)]
     length = _payload_length(decode, serialized)
     cut = data.draw(st.integers(0, length - 1))
     with pytest.raises(ValueError):
@@ -105,7 +138,7 @@ def test_a_message_cut_short_is_refused_with_value_error(msg, data):
 
 def _payload_length(decode, serialized):
     """The shortest prefix that still decodes (serialize_message pads the end)."""
-    for end in range(len(serialized) - 8, len(serialized) + 1):
+    for end in range(len(serialized) + 1):
         try:
             decode(serialized[:end])
             return end
@@ -117,7 +150,7 @@ def _payload_length(decode, serialized):
 @pytest.mark.parametrize('data', [b'', b'\x00', b'\x00\x07\x00\x00' + bytes(40),
                                   b'\x00\x01\x00\x00' + b'\x00' * 12 + b'\xff\xff\xff\x7f'])
 def test_bytes_that_are_not_a_message_are_refused(data):
-    for decode in (JointStateView, OdometryView):
+    for decode in VIEWS.values():
         with pytest.raises(ValueError):
             decode(data)
 
@@ -149,6 +182,13 @@ def big_endian_joint_state(sec, nanosec, frame, joints, position):
     return bytes(out)
 
 
+def test_a_path_claiming_more_poses_than_its_bytes_hold_is_refused_before_allocating():
+    data = bytearray(serialize_message(Path()))
+    data[20:24] = struct.pack('<I', 2**32 - 1)       # the pose count, after an empty frame_id
+    with pytest.raises(ValueError, match='4294967295 poses cannot fit'):
+        PathView(bytes(data))
+
+
 def test_big_endian_cdr_reads_the_same():
     view = JointStateView(big_endian_joint_state(7, 9, 'base', ['a', 'bcd'], [1.5, -2.25]))
     assert (view.header.stamp.sec, view.header.stamp.nanosec, view.header.frame_id) == \
@@ -160,4 +200,5 @@ def test_big_endian_cdr_reads_the_same():
 def test_decoders_exist_for_the_fixed_layouts_only():
     assert raw_decoder(JOINT_STATE) is JointStateView
     assert raw_decoder(ODOMETRY) is OdometryView
+    assert raw_decoder(PATH) is PathView
     assert raw_decoder(FLOAT64_ARRAY) is None

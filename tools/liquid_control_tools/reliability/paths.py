@@ -1,8 +1,10 @@
 """What a long nav_msgs/Path costs the diff-drive node to receive.
 
-Two figures per path length: the time rclpy takes to turn the serialized path into Python
-message objects (what the node's executor thread does for every /plan message, holding the
-GIL in slices of the interpreter's switch interval), and the ticks the node's wall-clock loop
+Figures per path length: the time rclpy takes to turn the serialized path into Python message
+objects (what the node's executor thread did for every /plan message, holding the GIL in
+slices of the interpreter's switch interval), the time the node's own decoder of the
+serialized path takes (raw_messages.PathView, what it does now), and the ticks the node's
+wall-clock loop
 misses at 200 Hz while such a path arrives (node in this process; the path published by the
 driver in this process too, so serializing it competes for the GIL as well), with Python's
 default GIL switch interval and with the shorter one controller_node's main() sets.
@@ -19,18 +21,24 @@ SIZES = (1000, 5000, 20000)
 
 
 def deserialize_ms(n, repeats=3):
+    """(rclpy's deserialisation ms, the node's decoder ms, bytes) for a path of n poses."""
     from nav_msgs.msg import Path as PathMsg
     from rclpy.serialization import deserialize_message, serialize_message
+
+    from liquid_control.control.raw_messages import PathView
 
     from .oracle import build_path
     data = serialize_message(build_path({'points': [(0.01 * i, 0.0) for i in range(n)],
                                          'frame': 'odom'}))
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        deserialize_message(data, PathMsg)
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times), len(data)
+
+    def median_ms(decode):
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            decode(data)
+            times.append((time.perf_counter() - start) * 1e3)
+        return statistics.median(times)
+    return median_ms(lambda d: deserialize_message(d, PathMsg)), median_ms(PathView), len(data)
 
 
 def missed_ticks_while_receiving(sizes=SIZES, rate_hz=200.0):
@@ -61,8 +69,9 @@ def run_path_cost(sizes=SIZES):
     from liquid_control.nodes.controller_node import SWITCH_INTERVAL_S
     result = {'node_switch_interval_ms': SWITCH_INTERVAL_S * 1e3, 'sizes': {}}
     for n in sizes:
-        ms, size = deserialize_ms(n)
-        result['sizes'][n] = {'deserialize_ms': round(ms, 1), 'bytes': size}
+        ms, decode_ms, size = deserialize_ms(n)
+        result['sizes'][n] = {'deserialize_ms': round(ms, 1), 'decode_ms': round(decode_ms, 2),
+                              'bytes': size}
     previous = sys.getswitchinterval()
     try:
         for label, interval in (('default', 0.005), ('node', SWITCH_INTERVAL_S)):

@@ -34,17 +34,19 @@ FINDINGS = (
      'where': 'liquid_control/tasks/cartpole/env.py: keeps only the final 2 s window and a running '
               'maximum',
      'test': 'test/integration/test_reliability_sim_memory.py'},
-    {'known': None, 'status': 'loop timing mitigated in 4e806e9; CPU cost open',
+    {'known': None, 'status': 'loop timing mitigated in 4e806e9; CPU cost fixed: the path '
+               'is decoded from its serialized bytes, ~13x cheaper (section 1)',
      'found_by': 'fuzzing (diff-drive, long paths)',
-     'what': 'A long nav_msgs/Path costs the node much CPU to receive: rclpy builds Python '
+     'what': 'A long nav_msgs/Path cost the node much CPU to receive: rclpy built Python '
              'objects for every pose, tens of microseconds per pose (table in section 1), on '
              'the executor thread, holding the GIL in slices of the interpreter\'s switch '
              'interval, and the wall-clock loop missed ticks meanwhile. controller_node\'s '
              'main now sets a 200 us switch interval, which gives the loop the GIL in time '
-             '(table); the CPU cost stays: Nav2 republishes /plan at up to its planner rate.',
-     'where': 'liquid_control/nodes/controller_node.py path subscription: a raw (serialized) '
-              'subscription parsed with numpy would remove the cost',
-     'test': 'tools/liquid_control_tools/reliability/paths.py (section 1, long paths)'},
+             '(table). The CPU cost mattered too (Nav2 republishes /plan at up to its planner '
+             'rate): the node now takes the path serialized and reads only the positions.',
+     'where': 'liquid_control/nodes/controller_node.py path subscription, now raw, read by '
+              'liquid_control/control/raw_messages.py PathView',
+     'test': 'test/ros/test_raw_messages.py; reliability/paths.py (section 1, long paths)'},
     {'known': None, 'status': 'observation',
      'found_by': 'integrity check during training',
      'what': 'While a model was being retrained, its new .onnx was on disk before its new '
@@ -100,29 +102,33 @@ def _yes(ok):
 
 
 # Each part's own section of the document (the long paths are part of section 1).
-SECTIONS = {'fuzz': '## 1. Fuzzing the node inputs', 'faults': '## 2. Fault scenarios',
-            'integrity': '## 3. Model integrity', 'long': '## 4. Long run',
-            'mutation': '## 5. Mutation testing'}
+SECTIONS = {'fuzz': '## 1. Fuzzing the node inputs', 'paths': '### Long paths',
+            'faults': '## 2. Fault scenarios', 'integrity': '## 3. Model integrity',
+            'long': '## 4. Long run', 'mutation': '## 5. Mutation testing'}
 
 
 def _sections(text):
-    """{'## title': lines} of a document, in order; the text before the first is ''."""
+    """{title: lines} of a document, in order, cut at every '## ' title and at the long
+    paths' own '### ' one; the text before the first is ''."""
     out, title = {'': []}, ''
     for line in text.splitlines():
-        if line.startswith('## '):
+        if line.startswith('## ') or line == SECTIONS['paths']:
             title = line
             out[title] = []
         out[title].append(line)
     return out
 
 
+# Sections made from the code alone, not from results: always rewritten.
+FROM_CODE = ('## Bugs and hazards found', '## CI tests')
+
+
 def splice(previous, rendered, parts):
-    """`previous` with the sections of `parts` taken from `rendered`: how a run of some parts
-    updates a document whose other results are not on this machine. A section `previous`
-    lacks goes before 'Bugs and hazards found'."""
+    """`previous` with the sections of `parts` (and those made from the code alone) taken
+    from `rendered`: how a run of some parts updates a document whose other results are not
+    on this machine. A section `previous` lacks goes before 'Bugs and hazards found'."""
     old, new = _sections(previous), _sections(rendered)
-    for part in parts:
-        title = SECTIONS.get(part)
+    for title in [SECTIONS.get(part) for part in parts] + list(FROM_CODE):
         if title not in new:
             continue
         if title not in old:
@@ -306,17 +312,20 @@ def _paths(paths):
     node_ms = paths.get('node_switch_interval_ms', 0.0)
     out = ['### Long paths', '',
            'What a nav_msgs/Path of many poses costs the diff-drive node to receive '
-           '(reliability/paths.py): rclpy\'s conversion of the serialized message, and the '
-           'ticks the 200 Hz loop missed while the node took it (node and publisher in one '
-           'process), with Python\'s default 5 ms GIL switch interval and with the '
-           f'{node_ms:g} ms controller_node sets.', '',
-           '| poses | message size | rclpy deserialization | missed ticks, 5 ms switch | '
-           f'missed ticks, {node_ms:g} ms switch | taken after ({node_ms:g} ms) |',
-           '| --- | --- | --- | --- | --- | --- |']
+           '(reliability/paths.py): rclpy\'s conversion of the serialized message (what the '
+           'node did before), the node\'s decoder of the serialized path '
+           '(raw_messages.PathView, what it does now), and the ticks the 200 Hz loop missed '
+           'while the node took it (node and publisher in one process), with Python\'s '
+           f'default 5 ms GIL switch interval and with the {node_ms:g} ms controller_node '
+           'sets.', '',
+           '| poses | message size | rclpy deserialization | node decoder | missed ticks, '
+           f'5 ms switch | missed ticks, {node_ms:g} ms switch | taken after ({node_ms:g} ms) |',
+           '| --- | --- | --- | --- | --- | --- | --- |']
     for n, f in paths['sizes'].items():
+        decode = f'{f["decode_ms"]:.2f} ms' if 'decode_ms' in f else '-'
         out.append(f'| {n} | {f["bytes"] / 1000:.0f} kB | {f["deserialize_ms"]:.1f} ms | '
-                   f'{f.get("missed_ticks_default", "?")} | {f.get("missed_ticks_node", "?")} | '
-                   f'{f.get("seconds_to_take_node", "?")} s |')
+                   f'{decode} | {f.get("missed_ticks_default", "?")} | '
+                   f'{f.get("missed_ticks_node", "?")} | {f.get("seconds_to_take_node", "?")} s |')
     return out + ['']
 
 
