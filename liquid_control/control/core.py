@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import threading
+from time import perf_counter_ns
 
 import numpy as np
 
@@ -105,6 +106,7 @@ class ControlCore:
         self.outcomes = [0, 0, 0]
         self.swaps = 0
         self.time_jumps = 0
+        self.last_step_ns = 0
         self.last_rejection = ''
 
     # -- requests from other threads ------------------------------------------------------------
@@ -157,6 +159,7 @@ class ControlCore:
         if self.watchdog.update(stale) == RECOVERED:
             self._reset_pending = True
         self.ticks += 1
+        self.last_step_ns = 0           # the model's step in this tick (0: none ran)
         if stale:
             self.outcomes[Outcome.WATCHDOG] += 1
             return self.sink.safe_command(), Outcome.WATCHDOG
@@ -164,12 +167,15 @@ class ControlCore:
         if self._reset_pending:
             session.reset()
             self._reset_pending = False
+        started = perf_counter_ns()
         try:
             action = session.step(self._obs, dt)
         except StepRejected as exc:
+            self.last_step_ns = perf_counter_ns() - started
             self.last_rejection = str(exc)
             self.outcomes[Outcome.REJECTED] += 1
             return self.sink.safe_command(), Outcome.REJECTED
+        self.last_step_ns = perf_counter_ns() - started
         self.outcomes[Outcome.CONTROL] += 1
         return self.sink.command(action, dt), Outcome.CONTROL
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .loop import TICK_PARTS
+
 OK, WARN, ERROR = 0, 1, 2
 STATUS_NAME = 'control loop'   # the node prefixes its own name
 
@@ -40,7 +42,8 @@ def controller_report(s):
                ('busy_wait_us_now', _fmt(float(s.get('busy_wait_us_now', 0.0))))]
     window = s.get('window') or {}
     for key in ('period_error_p50_us', 'period_error_p99_us', 'period_error_max_us',
-                'step_time_p50_us', 'step_time_p99_us', 'step_time_max_us'):
+                'tick_time_p50_us', 'tick_time_p99_us', 'tick_time_max_us',
+                *(f'tick_{part}_p50_us' for part in TICK_PARTS)):
         if key in window:
             values.append((key, _fmt(window[key])))
     values += [

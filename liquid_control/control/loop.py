@@ -50,24 +50,36 @@ def period_errors(stamps_ns, period_ns):
     return np.abs(d - k * period_ns), int((k - 1).sum())
 
 
-def summarize(stamps_ns, period_ns, step_ns=None):
-    """Percentiles (microseconds) of one window of ticks, as a dict."""
+# What a tick is made of, in order, as the node reports it (TickStats.record's `parts`):
+# taking the queued sensor messages, gathering the observation with the watchdog and the
+# action sink (everything of ControlCore.tick but the model), the model step in the runtime,
+# building and publishing the command.
+TICK_PARTS = ('take', 'gather_sink', 'model_step', 'publish')
+
+
+def summarize(stamps_ns, period_ns, tick_ns=None, parts_ns=None):
+    """Percentiles (microseconds) of one window of ticks, as a dict: period errors, the
+    whole tick's duration (`tick_time_*`) and, given `parts_ns` (one tuple per tick in the
+    order of TICK_PARTS), the median of each part (`tick_<part>_p50_us`)."""
     errors, missed = period_errors(stamps_ns, period_ns)
     out = {'ticks': int(len(stamps_ns)), 'missed': missed}
     if errors.size:
         p50, p99 = np.percentile(errors, [50, 99])
         out.update(period_error_p50_us=p50 / 1e3, period_error_p99_us=p99 / 1e3,
                    period_error_max_us=errors.max() / 1e3)
-    if step_ns is not None and len(step_ns):
-        s = np.asarray(step_ns, dtype=np.float64)
+    if tick_ns is not None and len(tick_ns):
+        s = np.asarray(tick_ns, dtype=np.float64)
         p50, p99 = np.percentile(s, [50, 99])
-        out.update(step_time_p50_us=p50 / 1e3, step_time_p99_us=p99 / 1e3,
-                   step_time_max_us=s.max() / 1e3)
+        out.update(tick_time_p50_us=p50 / 1e3, tick_time_p99_us=p99 / 1e3,
+                   tick_time_max_us=s.max() / 1e3)
+    if parts_ns:
+        medians = np.median(np.asarray(parts_ns, dtype=np.float64), axis=0) / 1e3
+        out.update({f'tick_{name}_p50_us': float(m) for name, m in zip(TICK_PARTS, medians)})
     return out
 
 
 class TickStats:
-    """Tick start times and step durations, drained once per diagnostics window.
+    """Tick start times and durations (and their parts), drained once per diagnostics window.
 
     `record` is called by the loop (one short lock); `drain` by the diagnostics timer.
     The last stamp of a window is kept as the first of the next, so no interval is lost.
@@ -76,19 +88,23 @@ class TickStats:
     def __init__(self, keep_history=False):
         self._lock = threading.Lock()
         self._stamps = []
-        self._steps = []
+        self._ticks = []
+        self._parts = []
         self._carry = None
         self.total_ticks = 0
         self.total_missed = 0
-        # Every (stamp, step) since start, for measurements (loop_timing_probe); off in a node.
+        # Every (stamp, tick) since start, for measurements (loop_timing_probe); off in a node.
         self.history = [] if keep_history else None
 
-    def record(self, stamp_ns, step_ns):
+    def record(self, stamp_ns, tick_ns, parts_ns=None):
+        """One tick: when it started, how long it took, and (from the node) its parts."""
         with self._lock:
             self._stamps.append(stamp_ns)
-            self._steps.append(step_ns)
+            self._ticks.append(tick_ns)
+            if parts_ns is not None:
+                self._parts.append(parts_ns)
             if self.history is not None:
-                self.history.append((stamp_ns, step_ns))
+                self.history.append((stamp_ns, tick_ns))
 
     def add_missed(self, n):
         with self._lock:
@@ -98,26 +114,28 @@ class TickStats:
         """Summary of the ticks since the previous drain (see `summarize`)."""
         with self._lock:
             stamps, self._stamps = self._stamps, []
-            steps, self._steps = self._steps, []
+            ticks, self._ticks = self._ticks, []
+            parts, self._parts = self._parts, []
         first = [self._carry] if self._carry is not None and stamps else []
         if stamps:
             self._carry = stamps[-1]
         self.total_ticks += len(stamps)
-        window = summarize(first + stamps, period_ns, steps)
+        window = summarize(first + stamps, period_ns, ticks, parts)
         window['ticks'] = len(stamps)
         return window
 
     def restart(self):
         """Forget the carried stamp (the loop stopped; the next interval is not a period)."""
         with self._lock:
-            self._stamps, self._steps = [], []
+            self._stamps, self._ticks, self._parts = [], [], []
         self._carry = None
 
 
 class WallClockLoop:
     """Calls tick(now_ns, dt_s) every period on a dedicated thread (see module docstring).
 
-    `tick` must not block; its exceptions are passed to `on_error` and the loop goes on.
+    `tick` must not block; its exceptions are passed to `on_error` and the loop goes on. What
+    it returns (the durations of its parts, or None) is recorded with the tick.
     `period_s` and `busy_wait_s` may be changed while it runs (next deadline on).
     """
 
@@ -223,10 +241,11 @@ class WallClockLoop:
                     continue
             dt = (now - previous) / 1e9 if previous is not None else period / 1e9
             previous = now
+            parts = None
             try:
-                self._tick(now, dt)
+                parts = self._tick(now, dt)
             except Exception as exc:  # keep the loop alive; the node reports it
                 if self._on_error is not None:
                     self._on_error(exc)
-            self.stats.record(now, clock() - now)
+            self.stats.record(now, clock() - now, parts)
             deadline += period

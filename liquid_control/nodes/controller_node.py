@@ -27,6 +27,7 @@ import signal
 import sys
 import threading
 import time
+from time import perf_counter_ns
 
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -407,20 +408,27 @@ class ControllerNode(LifecycleNode):
         return monotonic_ns() - age
 
     def _tick(self, now_ns, dt):
+        """One tick; returns the durations of its parts (loop.TICK_PARTS), in ns."""
+        started = perf_counter_ns()
         self._take_sensor_messages()
+        taken = perf_counter_ns()
         command, outcome = self._core.tick(now_ns, dt)
+        stepped = perf_counter_ns()
         self._cmd_pub.publish(self._build_command(command))
+        published = perf_counter_ns()
         self.commands_published += 1
         if outcome != Outcome.CONTROL:
             self.safe_commands += 1
+        step = self._core.last_step_ns
+        return taken - started, stepped - taken - step, step, published - stepped
 
     def _sim_tick(self):
         now = self.get_clock().now().nanoseconds
         previous, self._sim_previous_ns = self._sim_previous_ns, now
         dt = (now - previous) / 1e9 if previous is not None else self._config.period_s
         start = monotonic_ns()
-        self._tick(now, dt)
-        self._stats.record(now, monotonic_ns() - start)
+        parts = self._tick(now, dt)
+        self._stats.record(now, monotonic_ns() - start, parts)
 
     def _on_loop_error(self, exc):
         self._last_loop_error = f'{type(exc).__name__}: {exc}'

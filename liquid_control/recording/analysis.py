@@ -20,9 +20,13 @@ import numpy as np
 
 from liquid_control.interfaces import (CLOCK, CONTROLLER_STATUS_SUFFIX, DIAGNOSTICS, PATH,
                                        SIM_STATUS_NAME, absolute)
+from liquid_control.control.loop import TICK_PARTS
 from liquid_control.tasks import get_task
 
 from .bag import bag_info, read_bag
+
+TICK_LABELS = {'take': 'take', 'gather_sink': 'gather+limits', 'model_step': 'model step',
+               'publish': 'publish'}
 
 
 def _stamp(header_stamp):
@@ -158,8 +162,9 @@ def loop_timing(controller_diagnostics):
     windows = [v for _, _, v in controller_diagnostics if 'period_error_p99_us' in v]
     out = {'windows': len(windows)}
     for key, how in (('period_error_p50_us', np.median), ('period_error_p99_us', np.max),
-                     ('period_error_max_us', np.max), ('step_time_p50_us', np.median),
-                     ('step_time_p99_us', np.max)):
+                     ('period_error_max_us', np.max), ('tick_time_p50_us', np.median),
+                     ('tick_time_p99_us', np.max),
+                     *((f'tick_{part}_p50_us', np.median) for part in TICK_PARTS)):
         values = [_float(w.get(key)) for w in windows if key in w]
         values = [v for v in values if math.isfinite(v)]
         if values:
@@ -228,8 +233,12 @@ def format_summary(summary, title='Run summary'):
                  f'max {ep["max_tracking_error"]:.4g}')
     lines += ep.get('lines', [])
     if loop.get('windows'):
-        step = (f'step time p50 {loop.get("step_time_p50_us", math.nan):.0f} us, p99 '
-                f'{loop.get("step_time_p99_us", math.nan):.0f} us')
+        step = (f'tick p50 {loop.get("tick_time_p50_us", math.nan):.0f} us, p99 '
+                f'{loop.get("tick_time_p99_us", math.nan):.0f} us')
+        if all(f'tick_{part}_p50_us' in loop for part in TICK_PARTS):
+            step += ' (p50 ' + ', '.join(
+                f'{TICK_LABELS[part]} {loop[f"tick_{part}_p50_us"]:.0f}' for part in TICK_PARTS) \
+                + ' us)'
         if loop.get('clock') == 'sim':
             # Ticks follow /clock: their period is exact in sim time by construction.
             lines.append(f'loop timing    on sim time at {loop.get("control_rate_hz", "?")} Hz '

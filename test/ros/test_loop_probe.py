@@ -25,6 +25,6 @@ def test_probe_measures_both_subjects_with_sensor_traffic(tmp_path):
     for subject, r in results.items():
         assert r['ticks'] > 50, (subject, r)
         assert r['received'] > 0, (subject, r)
-        for key in ('missed', 'period_error_p50_us', 'period_error_p99_us', 'step_time_p50_us'):
+        for key in ('missed', 'period_error_p50_us', 'period_error_p99_us', 'tick_time_p50_us'):
             assert key in r, (subject, key)
         assert probe.format_row(200.0, subject, r).split()[1] == subject

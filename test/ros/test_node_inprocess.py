@@ -143,9 +143,13 @@ def test_watchdog_safe_command_error_diagnostics_and_resume(ros, task_models):
     assert status.level == bytes([2]) and 'watchdog' in status.message
     assert values['watchdog'] == 'tripped'
     assert values['model_sha256'] == load_controller(task_models['cartpole_gru']).file_sha256
-    for key in ('period_error_p99_us', 'missed_ticks_total', 'step_time_p50_us',
-                'rejected_messages', 'model'):
+    for key in ('period_error_p99_us', 'missed_ticks_total', 'tick_time_p50_us',
+                'tick_take_p50_us', 'tick_gather_sink_p50_us', 'tick_model_step_p50_us',
+                'tick_publish_p50_us', 'rejected_messages', 'model'):
         assert key in values, key
+    for part in ('take', 'gather_sink', 'model_step', 'publish'):
+        assert 0.0 <= float(values[f'tick_{part}_p50_us']) <= float(values['tick_time_max_us'])
+    assert float(values['tick_publish_p50_us']) > 0.0
     assert node.diagnostics_snapshot()['watchdog_trips'] >= 1
     # Data returns: model commands again (the state was reset, see test_mapping_core).
     feed(helper, pub, out, joint_state(), count=3, predicate=lambda m: m.data[0] != 2.5)

@@ -7,7 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from liquid_control.control.loop import TickStats, WallClockLoop, period_errors, summarize
+from liquid_control.control.loop import (TICK_PARTS, TickStats, WallClockLoop, period_errors,
+                                         summarize)
 
 MS = 1_000_000
 
@@ -21,10 +22,43 @@ def test_period_errors_and_missed_ticks():
 
 
 def test_summary_in_microseconds():
-    s = summarize([0, 1 * MS, 2 * MS + 100_000], 1 * MS, step_ns=[20_000, 30_000])
+    s = summarize([0, 1 * MS, 2 * MS + 100_000], 1 * MS, tick_ns=[20_000, 30_000])
     assert s['ticks'] == 3 and s['missed'] == 0
     assert s['period_error_max_us'] == pytest.approx(100.0)
-    assert s['step_time_p50_us'] == pytest.approx(25.0)
+    assert s['tick_time_p50_us'] == pytest.approx(25.0)
+
+
+def test_the_tick_parts_are_reported_as_medians_per_part():
+    stats = TickStats()
+    for k, parts in enumerate(((1_000, 2_000, 20_000, 3_000), (5_000, 4_000, 0, 9_000),
+                               (3_000, 6_000, 40_000, 1_000))):
+        stats.record(k * MS, sum(parts), parts)
+    window = stats.drain(1 * MS)
+    assert [window[f'tick_{part}_p50_us'] for part in TICK_PARTS] == [3.0, 4.0, 20.0, 3.0]
+    assert window['tick_time_p50_us'] == pytest.approx(26.0)
+    # A tick that does not report parts (a plain tick function) leaves them out.
+    stats.record(3 * MS, 1_000)
+    assert not any(key.startswith('tick_take') for key in stats.drain(1 * MS))
+
+
+def test_the_loop_records_what_the_tick_returns():
+    stats = TickStats(keep_history=True)
+    done = threading.Event()
+    calls = []
+
+    def tick(now_ns, dt):
+        calls.append(now_ns)
+        if len(calls) >= 3:
+            done.set()
+        return (1, 2, 3, 4)
+
+    loop = WallClockLoop(tick, 0.002, busy_wait_s=0.0, stats=stats)
+    loop.start()
+    assert done.wait(10)
+    loop.stop()
+    window = stats.drain(2 * MS)
+    assert [window[f'tick_{part}_p50_us'] for part in TICK_PARTS] == [0.001, 0.002, 0.003,
+                                                                         0.004]
 
 
 def test_tick_stats_carry_the_last_stamp_across_windows():

@@ -47,7 +47,7 @@ def _combine(runs):
         'p50_us': float(np.mean([r['period_error_p50_us'] for r in runs])),
         'p99_us': float(np.mean([r['period_error_p99_us'] for r in runs])),
         'max_us': float(np.max([r['period_error_max_us'] for r in runs])),
-        'step_p50_us': float(np.mean([r.get('step_time_p50_us', np.nan) for r in runs])),
+        'step_p50_us': float(np.mean([r.get('tick_time_p50_us', np.nan) for r in runs])),
         'sensor_messages': sum(r['received'] for r in runs),
         'per_run_p99_us': [r['period_error_p99_us'] for r in runs],
         'reruns': sum(r['attempts'] - 1 for r in runs),

@@ -210,7 +210,7 @@ def format_row(rate, subject, r):
             f'{r.get("period_error_p50_us", float("nan")):>8.1f} '
             f'{r.get("period_error_p99_us", float("nan")):>8.1f} '
             f'{r.get("period_error_max_us", float("nan")):>9.1f} '
-            f'{r.get("step_time_p50_us", float("nan")):>8.1f} {r["received"]:>8.0f}')
+            f'{r.get("tick_time_p50_us", float("nan")):>8.1f} {r["received"]:>8.0f}')
 
 
 def main(argv=None):

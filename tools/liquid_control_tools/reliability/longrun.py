@@ -1,10 +1,10 @@
 """Long run: the closed loop (sim_node + controller_node as separate processes over DDS) at a
-high control rate for a long time, watched for memory growth, missed ticks and step time.
+high control rate for a long time, watched for memory growth, missed ticks and tick time.
 
 The simulator runs in real time and publishes the cart-pole's joint states at the control
 rate; the controller runs its wall-clock loop at that rate. Every second, when the
 controller's diagnostics arrive, the run samples both processes' resident memory (VmRSS from
-/proc) and the controller's window figures (ticks, missed ticks, period error, step time).
+/proc) and the controller's window figures (ticks, missed ticks, period error, tick time).
 Every `reset_every_s` the episode is reset through the simulator's ~/reset service, so the
 loop sees fresh episodes, not one pole lying on the floor for half an hour. Every command is
 checked on arrival (finite, within the limits).
@@ -33,7 +33,7 @@ BURST_PERIODS = 5.0
 GAP_BINS = (1.5, 2.5, 3.5, 5.0, 10.0, 50.0)     # gap sizes in periods, for the histogram
 BURST_SHARE = 0.01            # reported: windows missing more than 1 % of their ticks
 RSS_GROWTH_LIMIT_MB = 5.0
-STEP_DRIFT_LIMIT = 1.5        # last-quarter median step time / first-quarter median, at most
+STEP_DRIFT_LIMIT = 1.5        # last-quarter median tick time / first-quarter median, at most
 SENSOR_TIMEOUT_S = 0.1        # the controller's watchdog in the long run: 50 periods at 500 Hz
 
 
@@ -107,9 +107,9 @@ def run_long(duration_s=60.0, rate_hz=500.0, model=None, workdir=None, warmup_s=
                 'missed_total': _f(values, 'missed_ticks_total'),
                 'period_error_p99_us': _f(values, 'period_error_p99_us'),
                 'period_error_max_us': _f(values, 'period_error_max_us'),
-                'step_p50_us': _f(values, 'step_time_p50_us'),
-                'step_p99_us': _f(values, 'step_time_p99_us'),
-                'step_max_us': _f(values, 'step_time_max_us'),
+                'step_p50_us': _f(values, 'tick_time_p50_us'),
+                'step_p99_us': _f(values, 'tick_time_p99_us'),
+                'step_max_us': _f(values, 'tick_time_max_us'),
                 'watchdog_trips': _f(values, 'watchdog_trips'),
                 'rejected_steps': _f(values, 'rejected_steps'),
                 'level': status[0],
@@ -132,7 +132,7 @@ def run_long(duration_s=60.0, rate_hz=500.0, model=None, workdir=None, warmup_s=
                 s = samples[-1]
                 log(f'long run: {s["t"]:.0f}/{duration_s:.0f} s, controller RSS '
                     f'{s["rss_controller"] / MB:.1f} MB, missed {s["missed_total"]:.0f}, '
-                    f'step p50 {s["step_p50_us"]:.0f} us')
+                    f'tick p50 {s["step_p50_us"]:.0f} us')
     except Exception as exc:  # reported in the figures
         error = f'{type(exc).__name__}: {exc}'
     finally:
@@ -254,7 +254,7 @@ def checks(r):
               f'{r.get("max_missed_in_window")} in one 1-s window; machine load (1 min) '
               f'median {r.get("load_1min_median", float("nan")):.1f} on '
               f'{os.cpu_count()} cores', required=False),
-        check(f'step time stable (last/first quarter median <= {STEP_DRIFT_LIMIT})',
+        check(f'tick time stable (last/first quarter median <= {STEP_DRIFT_LIMIT})',
               r.get('step_drift_ratio') is not None
               and r['step_drift_ratio'] <= STEP_DRIFT_LIMIT,
               f'{r.get("step_p50_first_quarter_us", 0):.1f} -> '

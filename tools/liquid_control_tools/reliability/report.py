@@ -451,11 +451,11 @@ def _long(long):
             f'({_fmt(long.get("longest_gap_ms", 0) * long["rate_hz"] / 1000)} periods) |',
             '| gaps between commands, in periods | '
             + ', '.join(f'{k}: {v}' for k, v in g.items()) + ' |',
-            f'| step time p50: first quarter -> last quarter | '
+            f'| tick time p50: first quarter -> last quarter | '
             f'{_fmt(long.get("step_p50_first_quarter_us", 0))} -> '
             f'{_fmt(long.get("step_p50_last_quarter_us", 0))} us (ratio '
             f'{_fmt(long.get("step_drift_ratio") or 0, 2)}) |',
-            f'| step time p99 (worst window), max | {_fmt(long.get("step_p99_us_max", 0))} us, '
+            f'| tick time p99 (worst window), max | {_fmt(long.get("step_p99_us_max", 0))} us, '
             f'{_fmt(long.get("step_max_us", 0))} us |',
             f'| period error p99 (median window) | '
             f'{_fmt(long.get("period_error_p99_us_median", 0))} us |',
@@ -476,14 +476,14 @@ def _long(long):
 
 def _long_series(series, rows=10):
     """The run in `rows` equal spans: memory at the end of each, missed ticks and the median
-    step time within it, and the machine's load."""
+    tick time within it, and the machine's load."""
     if not series or len(series.get('t', ())) < rows:
         return []
     t = series['t']
     n = len(t)
     out = ['Over the run (each row one tenth of it):', '',
            '| until (s) | controller RSS (MB) | simulator RSS (MB) | missed ticks | '
-           'step p50 (us, median) | longest gap (periods) | load (1 min) |',
+           'tick p50 (us, median) | longest gap (periods) | load (1 min) |',
            '| --- | --- | --- | --- | --- | --- | --- |']
     worst = None
     for k in range(rows):
