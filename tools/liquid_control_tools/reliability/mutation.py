@@ -19,8 +19,21 @@ from .harness import REPO
 
 CAUGHT = ('killed', 'timeout', 'segfault')
 
-# Survivors that behave exactly as the original: key (mutmut's mutant name) -> why.
+# Survivors that behave exactly as the original: mutmut's mutant name -> (text of its
+# mutated line, why). The text ties the argument to the change it was made for: when code
+# moves and a name comes to mean another change, that mutant counts as surviving again.
 EQUIVALENT = {}
+
+
+def equivalence(key, diff):
+    """Why the mutant `key` with this diff is equivalent, or None."""
+    argued = EQUIVALENT.get(key)
+    if argued is None:
+        return None
+    text, why = argued
+    added = [line for line in diff.splitlines() if line.startswith('+')
+             and not line.startswith('+++')]
+    return why if any(text in line for line in added) else None
 
 
 @contextlib.contextmanager
@@ -67,9 +80,9 @@ def collect(root=REPO):
                 status = status_by_exit_code[exit_code]
                 counts[status] = counts.get(status, 0) + 1
                 if status not in CAUGHT:
+                    diff = get_diff_for_mutant(key, path=path)
                     survivors.append({'key': key, 'file': str(path), 'status': status,
-                                      'diff': get_diff_for_mutant(key, path=path),
-                                      'equivalent': EQUIVALENT.get(key)})
+                                      'diff': diff, 'equivalent': equivalence(key, diff)})
     total = sum(sum(c.values()) for c in files.values())
     caught = sum(c.get(s, 0) for c in files.values() for s in CAUGHT)
     equivalent = sum(1 for s in survivors if s['equivalent'])
