@@ -45,9 +45,12 @@ def test_step_latency_has_every_arch_and_implementation(bench):
     r = bench[2]['step_latency']
     assert sorted(r['archs']) == sorted(ARCHS)
     for arch, row in r['archs'].items():
-        impls = ('runtime', 'ort', 'torch', 'torch_deploy') + (('numpy',) * (arch == 'gru'))
+        impls = ('runtime', 'ort', 'floor', 'torch', 'torch_deploy') + (('numpy',) *
+                                                                        (arch == 'gru'))
         for impl in impls:
             assert positive(row[impl]['p50']) and row[impl]['p99'] >= row[impl]['p50']
+        assert row['checks_us'] == row['runtime']['p50'] - row['ort']['p50']
+        assert row['network_us'] == row['ort']['p50'] - row['floor']['p50']
         assert positive(row['speedup_vs_torch'])
         assert row['speedup_round_min'] <= row['speedup_vs_torch'] * 1.5
         assert positive(row['n_params'])

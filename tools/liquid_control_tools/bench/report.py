@@ -14,6 +14,7 @@ from .common import ARCH_LABELS, ARCHS
 
 STEP_TARGETS_US = {'gru': 15.0, 'cfc': 15.0, 'ncp': 20.0, 'ltc': 100.0}
 TORCH_SPEEDUP_TARGET = 2.0
+CHECKS_TARGET_US = 2.0       # what the runtime's checks may add to onnxruntime alone, same run
 LOOP_P99_TARGET_US = 100.0
 LOOP_MISSED_TARGET_PERCENT = 0.1
 LOOP_RATIO_TARGET = 5.0
@@ -86,6 +87,17 @@ def targets(results):
                          f'rounds'))
         else:
             rows.append((name, 'not measured', None, ''))
+    for arch in ARCHS:
+        r = step and step['archs'].get(arch)
+        name = (f'{ARCH_LABELS[arch]} runtime checks ≤ {CHECKS_TARGET_US:g} µs over '
+                'onnxruntime alone')
+        if r and 'checks_us' in r:
+            rows.append((name, f'{r["checks_us"]:+.1f} µs',
+                         verdict(r['checks_us'] <= CHECKS_TARGET_US),
+                         f'same run: runtime {r["runtime"]["p50"]:.1f}, onnxruntime '
+                         f'{r["ort"]["p50"]:.1f}, per-call floor {r["floor"]["p50"]:.1f} µs'))
+        else:
+            rows.append((name, 'not measured', None, ''))
     loop = results.get('loop_timing')
     row = loop and next((r for r in loop['rows'] if r['rate_hz'] == 1000.0), None)
     if row:
@@ -129,9 +141,12 @@ def section_step(result, img):
             continue
         numpy = r.get('numpy')
         deploy = r.get('torch_deploy')
+        floor = r.get('floor')
         rows.append((ARCH_LABELS[arch], r['n_params'], r['n_state'],
                      f'{r["runtime"]["p50"]:.1f} / {r["runtime"]["p99"]:.1f}',
                      f'{r["ort"]["p50"]:.1f} / {r["ort"]["p99"]:.1f}',
+                     f'{floor["p50"]:.1f} / {floor["p99"]:.1f}' if floor else '—',
+                     f'{r["checks_us"]:+.1f}' if 'checks_us' in r else '—',
                      f'{r["torch"]["p50"]:.1f} / {r["torch"]["p99"]:.1f}',
                      f'{deploy["p50"]:.1f} / {deploy["p99"]:.1f}' if deploy else '—',
                      f'{numpy["p50"]:.1f} / {numpy["p99"]:.1f}' if numpy else '—',
@@ -154,14 +169,19 @@ def section_step(result, img):
         f'median over the whole run (in brackets: its range over the rounds).',
         '',
         table(('arch', 'params', 'state', 'runtime µs', 'onnxruntime alone µs',
-               'torch eager µs', 'torch eager, deploy form µs', 'numpy µs',
-               'runtime vs torch', 'runtime model'), rows),
+               'per-call floor µs', 'checks µs', 'torch eager µs',
+               'torch eager, deploy form µs', 'numpy µs', 'runtime vs torch', 'runtime model'),
+              rows),
         '',
         '- **runtime**: `ControllerSession.step` — input checks (size, finite, dt > 0), '
         'onnxruntime on pre-bound buffers (IO binding, one thread), output checks, clipping: '
         'what the node pays per tick.',
-        '- **onnxruntime alone**: `run_with_iobinding` on the same file without the checks; the '
-        'difference to the runtime column is the price of the safety checks.',
+        '- **onnxruntime alone**: `run_with_iobinding` on the same file without the checks; '
+        '**checks** is the runtime median minus this one, in the same run: the price of the '
+        'safety checks (target: within 2 µs).',
+        '- **per-call floor**: the same binding and call on a graph with the same inputs and '
+        'outputs that computes nothing: what onnxruntime costs per call whatever the '
+        'network; onnxruntime alone minus this is the network itself.',
         '- **torch eager**: the same `Policy` module (an untrained one of the same arch and '
         'width: the cost of a step does not depend on the weights) under '
         '`torch.inference_mode()` with one thread; **deploy form**: the module that is '

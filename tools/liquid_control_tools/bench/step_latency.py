@@ -5,6 +5,8 @@ Implementations, for each arch (cart-pole task, widths as shipped: 64 units, NCP
             shipped model file when present, else an untrained export of the same graph
   ort       onnxruntime alone: run_with_iobinding on pre-bound buffers (no checks), the
             same file: what the runtime's checks cost is the difference
+  floor     the same binding and call on a graph with the model's inputs and outputs that
+            computes nothing: onnxruntime's per-call floor
   torch     the torch Policy eagerly (as trained), torch.inference_mode, one thread
   torch_deploy  the same in its deployment form (training/deploy.py: constants folded, the
             module that is exported), eagerly: torch at its best on the same math
@@ -52,13 +54,17 @@ class OrtStepper:
 
     def __init__(self, path):
         from liquid_control.runtime.session import load_onnx_session, validate
-        self.ort = load_onnx_session(path)
-        meta = validate(path, self.ort)
-        self.obs = np.zeros((1, meta.n_obs), np.float32)
-        self.state = np.zeros((1, meta.n_state), np.float32)
-        self.dt = np.full((1, 1), meta.nominal_dt, np.float32)
-        self.action = np.zeros((1, meta.n_act), np.float32)
-        self.state_out = np.zeros((1, meta.n_state), np.float32)
+        session = load_onnx_session(path)
+        meta = validate(path, session)
+        self._bind(session, meta.n_obs, meta.n_state, meta.n_act, meta.nominal_dt)
+
+    def _bind(self, session, n_obs, n_state, n_act, dt):
+        self.ort = session
+        self.obs = np.zeros((1, n_obs), np.float32)
+        self.state = np.zeros((1, n_state), np.float32)
+        self.dt = np.full((1, 1), dt, np.float32)
+        self.action = np.zeros((1, n_act), np.float32)
+        self.state_out = np.zeros((1, n_state), np.float32)
         self.binding = self.ort.io_binding()
         for name, buf in (('obs', self.obs), ('state', self.state), ('dt', self.dt)):
             self.binding.bind_input(name, 'cpu', 0, np.float32, buf.shape, buf.ctypes.data)
@@ -72,6 +78,46 @@ class OrtStepper:
         self.obs[0] = obs
         self.ort.run_with_iobinding(self.binding)
         self.state[...] = self.state_out
+
+
+class FloorStepper(OrtStepper):
+    """The per-call floor: a graph with the model's inputs and outputs that computes nothing
+    (state_out = state, action = the first observations), run exactly as OrtStepper runs
+    the model. What onnxruntime costs per call whatever the network."""
+    label = 'floor'
+
+    def __init__(self, path):
+        from liquid_control.runtime.session import load_onnx_session, validate
+        meta = validate(path, load_onnx_session(path))
+        data = trivial_graph(meta.n_obs, meta.n_state, meta.n_act)
+        self._bind(load_onnx_session(path, data), meta.n_obs, meta.n_state, meta.n_act,
+                   meta.nominal_dt)
+
+
+def trivial_graph(n_obs, n_state, n_act):
+    """Serialized ONNX model: the contract's inputs and outputs, no computation."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    def value(name, width):
+        return helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, width])
+
+    if n_act > n_obs:
+        raise ValueError(f'a trivial graph takes its {n_act} actions from {n_obs} observations')
+    ends = helper.make_tensor('floor_ends', TensorProto.INT64, [1], [n_act])
+    starts = helper.make_tensor('floor_starts', TensorProto.INT64, [1], [0])
+    axes = helper.make_tensor('floor_axes', TensorProto.INT64, [1], [1])
+    graph = helper.make_graph(
+        [helper.make_node('Slice', ['obs', 'floor_starts', 'floor_ends', 'floor_axes'],
+                          ['action']),
+         helper.make_node('Identity', ['state'], ['state_out'])],
+        'per_call_floor',
+        [value('obs', n_obs), value('state', n_state), value('dt', 1)],
+        [value('action', n_act), value('state_out', n_state)],
+        initializer=[starts, ends, axes])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
 
 
 class TorchStepper:
@@ -181,6 +227,7 @@ def run(ctx):
             policy = untrained_policy(spec, arch)
             steppers[(arch, 'runtime')] = RuntimeStepper(path)
             steppers[(arch, 'ort')] = OrtStepper(path)
+            steppers[(arch, 'floor')] = FloorStepper(path)
             steppers[(arch, 'torch')] = TorchStepper(policy)
             steppers[(arch, 'torch_deploy')] = TorchStepper(policy, deploy_form(policy))
             info[arch] = {'model': str(path), 'model_source': source,
@@ -206,7 +253,7 @@ def run(ctx):
     archs = {}
     for arch in ARCHS:
         row = dict(info[arch])
-        for impl in ('runtime', 'ort', 'torch', 'torch_deploy', 'numpy'):
+        for impl in ('runtime', 'ort', 'floor', 'torch', 'torch_deploy', 'numpy'):
             if (arch, impl) not in samples:
                 continue
             blocks = samples[(arch, impl)]
@@ -220,6 +267,10 @@ def run(ctx):
         row['speedup_vs_torch'] = row[best_torch]['p50'] / row['runtime']['p50']
         row['speedup_round_min'] = float(per_round.min())
         row['speedup_round_max'] = float(per_round.max())
+        # In the same run: what the runtime's checks add to onnxruntime alone, and what the
+        # network adds to the per-call floor.
+        row['checks_us'] = row['runtime']['p50'] - row['ort']['p50']
+        row['network_us'] = row['ort']['p50'] - row['floor']['p50']
         archs[arch] = row
         ctx.log(f'  {arch}: runtime p50 {row["runtime"]["p50"]:.1f} us p99 '
                 f'{row["runtime"]["p99"]:.1f} us; torch p50 {row["torch"]["p50"]:.1f} us, '
