@@ -45,7 +45,7 @@ class _Reader:
 
     def _at4(self):
         """The position of the next 4-byte value (aligned), checked to be in the message."""
-        pos = self.pos + (-(self.pos - _HEADER_SIZE) & 3)
+        pos = self.pos + (-self.pos & 3)      # the header's 4 bytes keep 4-byte alignment
         self._need(pos + 4)
         self.pos = pos + 4
         return pos
@@ -158,8 +158,10 @@ class PathView:
             raise ValueError(f'{count} poses cannot fit in a message of {reader.size} bytes')
         xy = np.empty((count, 2))
         for i in range(count):
-            reader.pos = reader.pos + (-(reader.pos - _HEADER_SIZE) & 3) + 8   # stamp
-            reader.string()                                                    # frame_id
+            # Each pose starts 4-aligned (after the count, or after 8-byte doubles): skip its
+            # stamp, read past its frame_id, then its position and orientation.
+            reader.pos += 8
+            reader.string()
             xy[i] = reader.doubles(7)[:2]
         self.xy = xy
 

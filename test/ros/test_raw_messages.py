@@ -202,3 +202,52 @@ def test_decoders_exist_for_the_fixed_layouts_only():
     assert raw_decoder(ODOMETRY) is OdometryView
     assert raw_decoder(PATH) is PathView
     assert raw_decoder(FLOAT64_ARRAY) is None
+
+
+def test_each_refusal_says_what_is_wrong():
+    def refusal(view, data):
+        with pytest.raises(ValueError) as error:
+            view(data)
+        return str(error.value)
+
+    assert refusal(JointStateView, b'\x00\x07\x00\x00' + bytes(40)) == \
+        'not a CDR-encoded message (unknown encapsulation header)'
+    assert refusal(JointStateView, b'\x00\x01\x00') == \
+        'not a CDR-encoded message (unknown encapsulation header)'
+    # The header alone is a CDR message: it is then too short for a JointState.
+    assert refusal(JointStateView, b'\x00\x01\x00\x00') == \
+        'message ends at byte 4, 12 byte(s) short'
+    data = serialize_message(JointState())
+    assert refusal(JointStateView, data[:14]) == 'message ends at byte 14, 2 byte(s) short'
+    # A string's length must cover its terminating NUL, which must be there.
+    frame = bytearray(serialize_message(JointState()))
+    frame[12:16] = struct.pack('<I', 0)
+    assert refusal(JointStateView, bytes(frame)) == 'malformed string in message'
+    frame[12:16] = struct.pack('<I', 1)
+    frame[16] = ord('x')
+    assert refusal(JointStateView, bytes(frame)) == 'malformed string in message'
+
+
+def test_a_message_cut_right_after_a_string_fails_on_what_follows():
+    msg = JointState()
+    msg.header.frame_id = 'base'
+    data = serialize_message(msg)
+    cut = data[:4 + 8 + 4 + 5]            # encapsulation, stamp, length, 'base' and its NUL
+    with pytest.raises(ValueError, match='message ends at byte 21, '):
+        JointStateView(cut)
+
+
+def test_a_path_claiming_one_pose_too_many_is_refused_by_its_count():
+    path = Path()
+    path.poses.append(PoseStamped())
+    data = bytearray(serialize_message(path))
+    data[20:24] = struct.pack('<I', 2)
+    with pytest.raises(ValueError, match=r'^2 poses cannot fit in a message of \d+ bytes$'):
+        PathView(bytes(data))
+
+
+def test_a_name_that_is_not_utf8_is_read_with_replacement_characters():
+    data = bytearray(big_endian_joint_state(0, 0, '', ['ab'], [1.0]))
+    at = data.index(b'ab\x00')
+    data[at:at + 2] = b'\xffb'
+    assert JointStateView(bytes(data)).name == ['\ufffdb']

@@ -22,7 +22,41 @@ CAUGHT = ('killed', 'timeout', 'segfault')
 # Survivors that behave exactly as the original: mutmut's mutant name -> (text of its
 # mutated line, why). The text ties the argument to the change it was made for: when code
 # moves and a name comes to mean another change, that mutant counts as surviving again.
-EQUIVALENT = {}
+_FLOATS = ('the values are Python floats (rosidl fields of type float64), so numpy makes float64 '
+           'without being told; and gather copies them into the float32 observation either way')
+_READ_FLOATS = ('the fields read are float64 in the message (rosidl), so numpy makes float64 '
+                'without being told')
+_OBS = 'liquid_control.control.observations.'
+_ACT = 'liquid_control.control.actions.'
+_RAW = 'liquid_control.control.raw_messages.'
+EQUIVALENT = {
+    _OBS + 'xǁArrayExtractorǁ__call____mutmut_6': ('dtype=None', _FLOATS),
+    _OBS + 'xǁArrayExtractorǁ__call____mutmut_8': ('self._index], )', _FLOATS),
+    _OBS + 'xǁAttributeExtractorǁ__call____mutmut_8': ('dtype=None', _FLOATS),
+    _OBS + 'xǁAttributeExtractorǁ__call____mutmut_10': (')', _FLOATS),
+    _OBS + 'xǁArrayExtractorǁ__init____mutmut_6': (
+        "rpartition('.')", 'with one dot both split alike; with more, partition leaves a dot in '
+        'the index and rpartition one in the head, and both are refused'),
+    _OBS + 'xǁAttributeExtractorǁ__call____mutmut_1': (
+        'euler = ""', 'euler is indexed only by extractors with an orientation getter, which '
+        'set it first'),
+    _ACT + 'x_command_reader__mutmut_6': ('dtype=None', _READ_FLOATS),
+    _ACT + 'x_command_reader__mutmut_8': ('np.asarray(msg.data, )', _READ_FLOATS),
+    _ACT + 'x_command_reader__mutmut_19': ('dtype=None', _READ_FLOATS),
+    _ACT + 'x_command_reader__mutmut_21': (')', _READ_FLOATS),
+    _RAW + 'xǁOdometryViewǁ__init____mutmut_35': (
+        'p[0:4]', '_xyz reads the first three values of the slice only'),
+    _RAW + 'xǁOdometryViewǁ__init____mutmut_53': (
+        't[0:4]', '_xyz reads the first three values of the slice only'),
+    _RAW + 'xǁOdometryViewǁ__init____mutmut_56': (
+        't[3:7]', '_xyz reads the first three values of the slice only'),
+    _RAW + 'xǁ_Readerǁdoubles__mutmut_7': (
+        '(self.pos + _HEADER_SIZE) & 7', 'pos - 4 and pos + 4 differ by 8: the same padding '
+        'modulo 8'),
+    _RAW + 'xǁ_Readerǁstring__mutmut_20': (
+        ".decode(errors='replace')", 'UTF-8 is the codec bytes.decode uses by default'),
+    _RAW + 'xǁ_Readerǁstring__mutmut_25': ("'UTF-8'", 'codec names are case-insensitive'),
+}
 
 
 def equivalence(key, diff):
