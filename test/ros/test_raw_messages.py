@@ -239,10 +239,12 @@ def test_a_message_cut_right_after_a_string_fails_on_what_follows():
 
 def test_a_path_claiming_one_pose_too_many_is_refused_by_its_count():
     path = Path()
-    path.poses.append(PoseStamped())
+    path.header.frame_id = 'map' * 60          # the count sits far into the message
+    path.poses = [PoseStamped() for _ in range(3)]
     data = bytearray(serialize_message(path))
-    data[20:24] = struct.pack('<I', 2)
-    with pytest.raises(ValueError, match=r'^2 poses cannot fit in a message of \d+ bytes$'):
+    at = data.index(struct.pack('<I', 3), 16 + len(path.header.frame_id))
+    data[at:at + 4] = struct.pack('<I', 4)
+    with pytest.raises(ValueError, match=r'^4 poses cannot fit in a message of \d+ bytes$'):
         PathView(bytes(data))
 
 
