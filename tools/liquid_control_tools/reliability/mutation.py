@@ -105,10 +105,11 @@ def collect(root=REPO):
         from mutmut.utils.file_utils import walk_mutatable_files
 
         reset_config()      # mutmut caches the configuration of the folder it first read
-        files, survivors = {}, []
+        files, survivors, mutant_seconds = {}, [], 0.0
         for path in walk_mutatable_files():
             data = SourceFileMutationData(path=path)
             data.load()
+            mutant_seconds += sum(v for v in data.durations_by_key.values() if v)
             counts = files.setdefault(str(path), {})
             for key, exit_code in sorted(data.exit_code_by_key.items()):
                 status = status_by_exit_code[exit_code]
@@ -121,6 +122,9 @@ def collect(root=REPO):
     caught = sum(c.get(s, 0) for c in files.values() for s in CAUGHT)
     equivalent = sum(1 for s in survivors if s['equivalent'])
     judged = total - equivalent
+    # mutant_seconds: every mutant's test run, summed: what a run from scratch costs on one
+    # worker (mutmut resumes, so one run's own duration can be seconds).
     return {'files': files, 'total': total, 'caught': caught, 'equivalent': equivalent,
+            'mutant_seconds': round(mutant_seconds, 1),
             'survived': len(survivors) - equivalent,
             'score': caught / judged if judged else None, 'survivors': survivors}

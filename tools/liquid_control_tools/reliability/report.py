@@ -225,10 +225,15 @@ def _mutation(m):
            'caught.', '']
     if not m:
         return out + ['Not run yet.', '']
-    out += [f'Run {m.get("run_at", "?")}, {_fmt(m.get("run_seconds", 0) / 60, 0)} min: '
-            f'**{_score(m)}** of {m["total"] - m["equivalent"]} non-equivalent mutants caught '
-            f'({m["caught"]} caught, {m["survived"]} survived, {m["equivalent"]} argued '
-            'equivalent below).', '',
+    scratch = m.get('mutant_seconds')
+    cost = (f'; from scratch the mutants\' test runs add up to {_fmt(scratch / 60, 0)} min, '
+            'about half that on two cores' if scratch else '')
+    out += [f'Run {m.get("run_at", "?")} ({_fmt(m.get("run_seconds", 0) / 60, 1)} min: it '
+            f're-tested what had changed{cost}): **{_score(m)}** of '
+            f'{m["total"] - m["equivalent"]} non-equivalent mutants caught ({m["caught"]} '
+            f'caught, {m["survived"]} survived, {m["equivalent"]} argued equivalent below). '
+            'A mutant that makes a test hang counts as caught when it exceeds a CPU limit of '
+            'twice its tests\' own time plus 2 s.', '',
             '| file | mutants | caught | survived or not tested |', '| --- | --- | --- | --- |']
     for path, counts in sorted(m['files'].items()):
         caught = sum(counts.get(s, 0) for s in ('killed', 'timeout', 'segfault'))
