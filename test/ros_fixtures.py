@@ -70,6 +70,45 @@ def ros_context():
     rclpy.shutdown(context=context)
 
 
+@pytest.fixture
+def ros(ros_context):
+    """A spinning executor with a helper node for publishers and subscribers; `start(params)`
+    adds a ControllerNode with those parameter overrides, shut down safely at the end."""
+    import rclpy
+
+    from liquid_control.nodes.controller_node import ControllerNode
+    spinner = Spinner(ros_context)
+    helper = spinner.add(rclpy.create_node('test_helper', context=ros_context))
+    nodes = []
+
+    def start(params, **kwargs):
+        node = ControllerNode(context=ros_context, parameter_overrides=params, **kwargs)
+        nodes.append(node)
+        return spinner.add(node)
+
+    yield helper, start
+    spinner.close()
+    assert not spinner.errors, spinner.errors
+    for node in nodes:
+        node.shutdown_safely()
+        node.destroy_node()
+    helper.destroy_node()
+
+
+def reliable_qos():
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    return QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+
+
+def commands(helper, topic='/effort_controller/commands', msg_type=None):
+    """A Collector of the commands on `topic` (Float64MultiArray unless `msg_type`)."""
+    if msg_type is None:
+        from std_msgs.msg import Float64MultiArray as msg_type
+    collector = Collector()
+    helper.create_subscription(msg_type, topic, collector, reliable_qos())
+    return collector
+
+
 class Spinner:
     """An executor spinning on a background thread, with helpers to wait for conditions."""
 

@@ -38,7 +38,8 @@ def controller_report(s):
         values += [('model', s['model_name']), ('model_path', s['model_path']),
                    ('model_sha256', s['model_sha256']), ('arch', s['arch'])]
     values += [('control_rate_hz', _fmt(s['control_rate_hz'])), ('clock', s['clock']),
-               ('dt_source', s['dt_source']), ('loop_scheduling', s.get('scheduling', '')),
+               ('dt_source', s['dt_source']), ('trigger', s.get('trigger', 'timer')),
+               ('loop_scheduling', s.get('scheduling', '')),
                ('busy_wait_us_now', _fmt(float(s.get('busy_wait_us_now', 0.0))))]
     window = s.get('window') or {}
     for key in ('period_error_p50_us', 'period_error_p99_us', 'period_error_max_us',

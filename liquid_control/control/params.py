@@ -19,6 +19,7 @@ SOURCE_TYPES = (JOINT_STATE, IMU, ODOMETRY, FLOAT64_ARRAY)
 SINK_TYPES = (FLOAT64_ARRAY, TWIST, TWIST_STAMPED)
 QOS_PROFILES = ('sensor_data', 'reliable', 'best_effort', 'latched')
 DT_SOURCES = ('measured', 'nominal')
+TRIGGERS = ('timer', 'sensor')
 
 MAX_RATE_HZ = 2000.0
 
@@ -87,6 +88,18 @@ PARAMETERS = (
               'Walk the lifecycle to active at start-up (configure, then activate), so '
               '`ros2 run` just works. False leaves it unconfigured for a lifecycle manager.',
               read_only=True),
+    ParamSpec('trigger', 'string', 'timer',
+              'What starts a tick: timer (every 1/control_rate_hz, the loop below) or sensor '
+              '(each message of the first observation source; dt is the time between the '
+              'stamps of the messages that ticked, or their receipt times when a message has '
+              'no stamp). With sensor, control_rate_hz is the rate the sensor is expected at: '
+              'the first dt, and how often the watchdog looks while the sensor is silent '
+              '(it publishes the safe command then, as with the timer).',
+              choices=TRIGGERS, read_only=True),
+    ParamSpec('max_rate_hz', 'double', 1000.0,
+              'trigger sensor only: at most this many ticks per second of message time; a '
+              'message that comes sooner (a burst) updates the observation without a tick.',
+              low=1.0, high=MAX_RATE_HZ, read_only=True),
     ParamSpec('dt_source', 'string', 'measured',
               'dt fed to the controller each tick: the measured time since the previous tick, '
               'or the nominal period 1/control_rate_hz.', choices=DT_SOURCES),
@@ -223,6 +236,8 @@ class ControllerConfig:
     model_sha256: str = ''
     require_sha256: bool = False
     busy_wait_adaptive: bool = True
+    trigger: str = 'timer'
+    max_rate_hz: float = 1000.0
 
     @property
     def period_s(self):
@@ -402,6 +417,8 @@ def parse_config(values):
         model_sha256=model_sha256,
         require_sha256=_get(values, 'require_sha256'),
         busy_wait_adaptive=_get(values, 'busy_wait_adaptive'),
+        trigger=_get(values, 'trigger'),
+        max_rate_hz=_get(values, 'max_rate_hz'),
         sources=parse_sources(values),
         sink=parse_sink(values),
     )

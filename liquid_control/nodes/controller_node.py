@@ -116,6 +116,8 @@ class ControllerNode(LifecycleNode):
         self._loop = None
         self._sim_timer = None
         self._sim_previous_ns = None
+        self._sensor_watch = None        # trigger sensor: ticks while the sensor is silent
+        self._last_trigger = None        # trigger sensor: (message time, receipt time) ns
         self._subscriptions_owned = []
         self._cmd_pub = None
         self._build_command = None
@@ -221,8 +223,9 @@ class ControllerNode(LifecycleNode):
             self._loop.period_s = config.period_s
             self._loop.busy_wait_s = config.busy_wait_us * 1e-6
             self._loop.adaptive = config.busy_wait_adaptive
-        if self._sim_timer is not None and 'control_rate_hz' in changes:
-            self._sim_timer.timer_period_ns = int(config.period_s * 1e9)
+        for timer in (self._sim_timer, self._sensor_watch):
+            if timer is not None and 'control_rate_hz' in changes:
+                timer.timer_period_ns = int(config.period_s * 1e9)
 
     # -- configuration pieces ---------------------------------------------------------------------
     def _receipt_clock(self):
@@ -239,18 +242,26 @@ class ControllerNode(LifecycleNode):
         core = self._core
         return core.controller.name if core is not None else 'no model'
 
-    def _subscribe(self, layout):
+    def _subscribe(self, layout, trigger):
         polled = PolledCallbackGroup()
-        for source in layout.sources:
+        for index, source in enumerate(layout.sources):
             c = source.config
             # Serialized bytes read by a decoder of the fixed layout where there is one:
             # rclpy's conversion to Python objects costs more than the model step.
             decode = raw_decoder(c.msg_type)
-            sub = self.create_subscription(message_class(c.msg_type), c.topic,
-                                           source.on_message, qos.profile(c.qos),
-                                           callback_group=polled, raw=decode is not None)
+            if trigger == 'sensor' and index == 0:
+                # The primary sensor's messages start the ticks: the executor delivers them.
+                sub = self.create_subscription(
+                    message_class(c.msg_type), c.topic,
+                    lambda msg, source=source, decode=decode: self._on_primary(msg, source,
+                                                                               decode),
+                    qos.profile(c.qos), raw=decode is not None)
+            else:
+                sub = self.create_subscription(message_class(c.msg_type), c.topic,
+                                               source.on_message, qos.profile(c.qos),
+                                               callback_group=polled, raw=decode is not None)
+                self._polled.append((sub, source, decode))
             self._subscriptions_owned.append(sub)
-            self._polled.append((sub, source, decode))
             path_sub = None
             if c.path_topic:
                 read_path = raw_decoder(PATH)
@@ -303,7 +314,7 @@ class ControllerNode(LifecycleNode):
             stamp=lambda: clock.now().to_msg())
         self._cmd_pub = self.create_publisher(message_class(sink.msg_type), sink.topic,
                                               qos.profile(sink.qos))
-        self._subscribe(layout)
+        self._subscribe(layout, config.trigger)
         meta = bound.metadata
         log.info(f'configured: model {bound.name} ({meta.arch}, task {meta.task}, '
                  f'{bound.path}, sha256 {bound.sha256[:12]}); observations '
@@ -316,7 +327,11 @@ class ControllerNode(LifecycleNode):
         self._core.restart()
         self._stats.restart()
         self._active = True
-        if self._uses_sim_time:
+        if self._config.trigger == 'sensor':
+            self._last_trigger = None
+            self._sensor_watch = self.create_timer(self._config.period_s, self._watch_sensor)
+            self._scheduling = 'sensor-triggered (executor)'
+        elif self._uses_sim_time:
             self._sim_previous_ns = None
             self._sim_timer = self.create_timer(self._config.period_s, self._sim_tick)
         else:
@@ -379,6 +394,9 @@ class ControllerNode(LifecycleNode):
         if self._sim_timer is not None:
             self.destroy_timer(self._sim_timer)
             self._sim_timer = None
+        if self._sensor_watch is not None:
+            self.destroy_timer(self._sensor_watch)
+            self._sensor_watch = None
 
     # -- the control tick -------------------------------------------------------------------------
     def _take_sensor_messages(self):
@@ -430,6 +448,50 @@ class ControllerNode(LifecycleNode):
         parts = self._tick(now, dt)
         self._stats.record(now, monotonic_ns() - start, parts)
 
+    def _on_primary(self, msg, source, decode):
+        """trigger sensor: a message of the first source; store it, and tick unless the last
+        tick was less than 1/max_rate_hz of message time ago."""
+        if not self._active:
+            return
+        received = self._receipt_clock()()
+        view = msg
+        if decode is not None:
+            try:
+                view = decode(msg)
+            except ValueError:
+                source.on_message(msg, received, decode)     # counted as unreadable
+                return
+        source.on_message(view, received)
+        stamp = getattr(getattr(view, 'header', None), 'stamp', None)
+        at = stamp.sec * 1_000_000_000 + stamp.nanosec if stamp is not None else 0
+        at = at or received        # no stamp: when it came
+        last = self._last_trigger
+        if last is None:
+            dt = self._config.period_s
+        else:
+            dt = (at - last[0]) / 1e9
+            if 0.0 < dt < 1.0 / self._config.max_rate_hz:
+                return             # a burst: the observation is updated, no tick
+        self._last_trigger = (at, received)
+        self._run_tick(received, dt)
+
+    def _watch_sensor(self):
+        """trigger sensor: while the sensor is silent for longer than sensor_timeout_s (or
+        has not started), tick anyway: the watchdog then publishes the safe command."""
+        now = self._receipt_clock()()
+        last = self._last_trigger
+        if last is None or now - last[1] > self._core.sensor_timeout_s * 1e9:
+            self._run_tick(now, self._config.period_s)
+
+    def _run_tick(self, now_ns, dt):
+        start = monotonic_ns()
+        try:
+            parts = self._tick(now_ns, dt)
+        except Exception as exc:      # as the loop does: report, safe command, go on
+            self._on_loop_error(exc)
+            return
+        self._stats.record(now_ns, monotonic_ns() - start, parts)
+
     def _on_loop_error(self, exc):
         self._last_loop_error = f'{type(exc).__name__}: {exc}'
         self.get_logger().error(f'control tick failed: {self._last_loop_error}',
@@ -467,6 +529,7 @@ class ControllerNode(LifecycleNode):
                            else self._scheduling or 'not running'),
             'busy_wait_us_now': (self._loop.spin_ns / 1e3 if self._loop is not None else 0.0),
             'dt_source': self._values['dt_source'],
+            'trigger': self._values['trigger'],
             'window': window or {},
             'missed_total': self._stats.total_missed,
             'watchdog_tripped': bool(core and core.watchdog.tripped),

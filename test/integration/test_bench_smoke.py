@@ -73,9 +73,11 @@ def test_e2e_latency_matches_commands_to_messages(bench):
     r = bench[2]['e2e_latency']
     assert r['answered'] > 0.3 * r['messages']
     assert r['unmatched_commands'] <= 0.05 * r['commands']
-    for key in ('unsynchronised_us', 'aligned_us'):
+    for key in ('unsynchronised_us', 'aligned_us', 'sensor_trigger_us'):
         assert positive(r[key]['p50']) and r[key]['p99'] >= r[key]['p50']
     assert r['aligned_us']['p50'] <= r['unsynchronised_us']['p99']
+    # With trigger: sensor most messages get an answer of their own.
+    assert r['sensor_trigger_us']['n'] > 0.5 * r['messages']
 
 
 def test_cpu_memory_reads_the_node_process(bench):

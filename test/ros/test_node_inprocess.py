@@ -9,19 +9,19 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Float64MultiArray
 
-from liquid_control.nodes.controller_node import ControllerNode
 from liquid_control.runtime import load_controller
 
 from ros_fixtures import (  # noqa: F401
     Collector,
     Spinner,
     cartpole_params,
+    commands,
     finite_within,
     joint_state,
     odometry,
     params_from_config,
+    ros,
     ros_context,
     straight_path,
     task_models,
@@ -29,34 +29,6 @@ from ros_fixtures import (  # noqa: F401
 )
 
 RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-
-
-@pytest.fixture
-def ros(ros_context):
-    """A spinning executor with a helper node for publishers and subscribers."""
-    import rclpy
-    spinner = Spinner(ros_context)
-    helper = spinner.add(rclpy.create_node('test_helper', context=ros_context))
-    nodes = []
-
-    def start(params, **kwargs):
-        node = ControllerNode(context=ros_context, parameter_overrides=params, **kwargs)
-        nodes.append(node)
-        return spinner.add(node)
-
-    yield helper, start
-    spinner.close()
-    assert not spinner.errors, spinner.errors
-    for node in nodes:
-        node.shutdown_safely()
-        node.destroy_node()
-    helper.destroy_node()
-
-
-def commands(helper, topic='/effort_controller/commands', msg_type=Float64MultiArray):
-    collector = Collector()
-    helper.create_subscription(msg_type, topic, collector, RELIABLE)
-    return collector
 
 
 def feed(helper, pub, collector, msg, count=5, predicate=None, timeout=10.0):

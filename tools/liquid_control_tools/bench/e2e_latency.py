@@ -13,6 +13,8 @@ ticks sweeps the whole period evenly during the run. Two figures come out of the
   phase-aligned   the messages in the best 1/PHASE_BINS of the period (published just before
                   a tick): the reaction of the pipeline itself (DDS in, take, step, publish,
                   DDS out), as a sensor synchronised to the control loop would see it
+Then the same node with `trigger: sensor` (each message ticks at once) gets the same stream:
+  sensor-triggered  every message, no wait for a tick
 """
 from __future__ import annotations
 
@@ -43,6 +45,20 @@ def phase_analysis(published, e2e_ns, period_ns, bins=PHASE_BINS):
     return medians, counts, best, e2e_ns[ok & (idx == best)]
 
 
+def measure(model, env, log_path, seconds, publish_period, **params):
+    """The sensor stream through one controller_node process; returns the Traffic."""
+    traffic = Traffic(env)
+    try:
+        with controller_process(model, RATE_HZ, env, log_path, **params) as node:
+            if not traffic.wait_matched(node=node):
+                raise RuntimeError(f'controller_node did not come up:\n{node.tail()}')
+            traffic.run(1.0, 1.0 / RATE_HZ)                     # warm-up, not recorded
+            traffic.run(seconds, publish_period, record=True)
+    finally:
+        traffic.close()
+    return traffic
+
+
 def run(ctx):
     seconds = 2.0 if ctx.quick else 24.0
     sweeps = 1 if ctx.quick else 3
@@ -54,15 +70,11 @@ def run(ctx):
     env = ros_environment()
     ctx.log(f'e2e latency: controller_node at {RATE_HZ:g} Hz ({source} CfC, echo), '
             f'{messages} sensor messages over {seconds:g} s')
-    traffic = Traffic(env)
-    try:
-        with controller_process(model, RATE_HZ, env, ctx.scratch / 'e2e_node.log') as node:
-            if not traffic.wait_matched(node=node):
-                raise RuntimeError(f'controller_node did not come up:\n{node.tail()}')
-            traffic.run(1.0, 1.0 / RATE_HZ)                     # warm-up, not recorded
-            traffic.run(seconds, publish_period, record=True)
-    finally:
-        traffic.close()
+    traffic = measure(model, env, ctx.scratch / 'e2e_node.log', seconds, publish_period)
+    triggered = measure(model, env, ctx.scratch / 'e2e_node_sensor.log', seconds,
+                        publish_period, trigger='sensor')
+    sensor_e2e, _ = latencies(triggered.published, triggered.commands)
+    sensor_ok = np.isfinite(sensor_e2e)
     e2e, unmatched = latencies(traffic.published, traffic.commands)
     period_ns = int(1e9 / RATE_HZ)
     medians, counts, best, aligned = phase_analysis(traffic.published, e2e, period_ns)
@@ -80,9 +92,14 @@ def run(ctx):
         'phase_bins': PHASE_BINS, 'best_bin': best,
         'bin_median_us': (medians / 1e3).tolist(), 'bin_counts': counts.tolist(),
         'samples_us': (e2e[ok] / 1e3).tolist() if not ctx.quick else [],
+        'sensor_trigger_us': (percentiles(sensor_e2e[sensor_ok] / 1e3, (1, 50, 99))
+                              if sensor_ok.any() else None),
     }
     ctx.log(f'  unsynchronised p50 {result["unsynchronised_us"]["p50"]:.0f} us, p99 '
             f'{result["unsynchronised_us"]["p99"]:.0f} us; phase-aligned p50 '
             f'{result["aligned_us"]["p50"]:.0f} us, p99 {result["aligned_us"]["p99"]:.0f} us '
-            f'({result["answered"]}/{result["messages"]} messages answered)')
+            f'({result["answered"]}/{result["messages"]} messages answered)'
+            + (f'; sensor-triggered p50 {result["sensor_trigger_us"]["p50"]:.0f} us, p99 '
+               f'{result["sensor_trigger_us"]["p99"]:.0f} us' if result['sensor_trigger_us']
+               else ''))
     return result

@@ -257,6 +257,10 @@ def section_e2e(result, img):
         (f'sensor in phase with the loop (best 1/{result["phase_bins"]} of the period)',
          al['n'], f'{al["p1"]:.0f}', f'{al["p50"]:.0f}', f'{al["p99"]:.0f}'),
     ]
+    st = result.get('sensor_trigger_us')
+    if st:
+        rows.append(('trigger: sensor (each message ticks at once)', st['n'], f'{st["p1"]:.0f}',
+                     f'{st["p50"]:.0f}', f'{st["p99"]:.0f}'))
     return [
         '## 3. End-to-end latency',
         '',

@@ -84,11 +84,12 @@ def ros_env(env):
                 os.environ[k] = v
 
 
-def controller_process(model, rate_hz, env, log_path, busy_wait_us=None, sensor_timeout_s=1.0):
-    """controller_node with the cart-pole's parameters in its own process (a
+def controller_process(model, rate_hz, env, log_path, busy_wait_us=None, sensor_timeout_s=1.0,
+                       **params):
+    """controller_node with the cart-pole's parameters (and `params`) in its own process (a
     liquid_control.bringup.processes.NodeProcess: stop() sends SIGINT, its clean exit)."""
     params = {'model': str(model), 'control_rate_hz': float(rate_hz),
-              'sensor_timeout_s': float(sensor_timeout_s)}
+              'sensor_timeout_s': float(sensor_timeout_s), **params}
     if busy_wait_us is not None:
         params['busy_wait_us'] = int(busy_wait_us)
     command = node_command('controller_node', params, get_task('cartpole').params_file,
