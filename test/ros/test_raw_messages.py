@@ -80,11 +80,26 @@ def same_header(view, msg):
         msg.header.stamp.sec, msg.header.stamp.nanosec, msg.header.frame_id)
 
 
+VIEWS = {JointState: JointStateView, Odometry: OdometryView, Path: PathView}
+
+
+def read_both(msg):
+    """(the node's view, rclpy's message) of `msg` serialized by rclpy."""
+    data = serialize_message(msg)
+    return VIEWS[type(msg)](data), deserialize_message(data, type(msg))
+
+
+def odometry_values(msg):
+    p, t = msg.pose.pose, msg.twist.twist
+    return [p.position.x, p.position.y, p.position.z, p.orientation.x, p.orientation.y,
+            p.orientation.z, p.orientation.w, t.linear.x, t.linear.y, t.linear.z, t.angular.x,
+            t.angular.y, t.angular.z]
+
+
 @given(joint_states())
 @settings(max_examples=300, deadline=None)
 def test_joint_states_read_as_rclpy_reads_them(msg):
-    data = serialize_message(msg)
-    view, reference = JointStateView(data), deserialize_message(data, JointState)
+    view, reference = read_both(msg)
     assert same_header(view, reference)
     assert list(view.name) == list(reference.name) == list(msg.name)
     for field in ('position', 'velocity', 'effort'):
@@ -94,19 +109,9 @@ def test_joint_states_read_as_rclpy_reads_them(msg):
 @given(odometries())
 @settings(max_examples=300, deadline=None)
 def test_odometry_reads_as_rclpy_reads_it(msg):
-    data = serialize_message(msg)
-    view, ref = OdometryView(data), deserialize_message(data, Odometry)
+    view, ref = read_both(msg)
     assert same_header(view, ref) and view.child_frame_id == ref.child_frame_id
-    vp, rp = view.pose.pose, ref.pose.pose
-    assert same([vp.position.x, vp.position.y, vp.position.z, vp.orientation.x,
-                 vp.orientation.y, vp.orientation.z, vp.orientation.w],
-                [rp.position.x, rp.position.y, rp.position.z, rp.orientation.x,
-                 rp.orientation.y, rp.orientation.z, rp.orientation.w])
-    vt, rt = view.twist.twist, ref.twist.twist
-    assert same([vt.linear.x, vt.linear.y, vt.linear.z, vt.angular.x, vt.angular.y,
-                 vt.angular.z],
-                [rt.linear.x, rt.linear.y, rt.linear.z, rt.angular.x, rt.angular.y,
-                 rt.angular.z])
+    assert same(odometry_values(view), odometry_values(ref))
     assert same(view.pose.covariance, ref.pose.covariance)
     assert same(view.twist.covariance, ref.twist.covariance)
 
@@ -114,15 +119,11 @@ def test_odometry_reads_as_rclpy_reads_it(msg):
 @given(paths())
 @settings(max_examples=200, deadline=None)
 def test_paths_read_as_rclpy_reads_them(msg):
-    data = serialize_message(msg)
-    view, ref = PathView(data), deserialize_message(data, Path)
+    view, ref = read_both(msg)
     assert same_header(view, ref)
     assert view.xy.shape == (len(ref.poses), 2) and view.xy.dtype == np.float64
     assert same(view.xy.ravel().tolist(), path_xy(ref).ravel().tolist())
     assert path_xy(view) is view.xy
-
-
-VIEWS = {JointState: JointStateView, Odometry: OdometryView, Path: PathView}
 
 
 @given(st.one_of(joint_states(), odometries(), paths()), st.data())
