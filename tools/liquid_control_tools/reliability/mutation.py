@@ -70,16 +70,6 @@ def equivalence(key, diff):
     return why if any(text in line for line in added) else None
 
 
-@contextlib.contextmanager
-def _in(root):
-    before = os.getcwd()
-    os.chdir(root)
-    try:
-        yield
-    finally:
-        os.chdir(before)
-
-
 def run_mutation(log=print, max_children=None, root=REPO):
     """Run mutmut over the safety core (resuming where a previous run stopped, re-testing
     what changed), then collect() its results. `root`: the project (its setup.cfg)."""
@@ -97,7 +87,7 @@ def run_mutation(log=print, max_children=None, root=REPO):
 def collect(root=REPO):
     """The results mutmut recorded in root/mutants/: per-file counts, the score, the
     survivors."""
-    with _in(root):
+    with contextlib.chdir(root):     # mutmut reads its setup.cfg and records from the cwd
         from mutmut.configuration import reset_config
         from mutmut.mutation.data import SourceFileMutationData
         from mutmut.mutation.diff_apply import get_diff_for_mutant

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from . import oracle
+from .mutation import CAUGHT
 
 # Bugs and hazards the runs found. `known` names the oracle.KNOWN_NODE_BUGS entry while such a
 # bug is open (its status then reads open); otherwise `status` says where it stands.
@@ -236,7 +237,7 @@ def _mutation(m):
             'twice its tests\' own time plus 2 s.', '',
             '| file | mutants | caught | survived or not tested |', '| --- | --- | --- | --- |']
     for path, counts in sorted(m['files'].items()):
-        caught = sum(counts.get(s, 0) for s in ('killed', 'timeout', 'segfault'))
+        caught = sum(counts.get(s, 0) for s in CAUGHT)
         total = sum(counts.values())
         out.append(f'| `{path}` | {total} | {caught} | {total - caught} |')
     out.append('')
