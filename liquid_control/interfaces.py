@@ -1,6 +1,7 @@
 """The ROS 2 names liquid_control speaks: message types, the standard topics, frames.
 
-Plain data and one lazy lookup (`message_class`); importing this module imports no ROS code.
+Plain data, a stamp conversion and one lazy lookup (`message_class`); importing this module
+imports no ROS code.
 Topic names are relative, so a node's namespace applies to them (`/clock` and `/diagnostics`
 are absolute, as ROS tools expect).
 """
@@ -51,6 +52,11 @@ def canonical_type(name):
 def absolute(topic):
     """A relative topic name as a node in the root namespace resolves it."""
     return topic if topic.startswith('/') else '/' + topic
+
+
+def stamp_to_ns(stamp):
+    """A builtin_interfaces/Time (header.stamp, /clock) -> integer nanoseconds."""
+    return int(stamp.sec) * 1_000_000_000 + int(stamp.nanosec)
 
 
 def message_class(type_name):

@@ -48,7 +48,7 @@ from liquid_control.control.diagnostics import STATUS_NAME, controller_report
 from liquid_control.control.loop import TickStats, WallClockLoop, monotonic_ns
 from liquid_control.control.observations import ObservationLayout, ObservationSource
 from liquid_control.control.raw_messages import raw_decoder
-from liquid_control.interfaces import DIAGNOSTICS, PATH, message_class
+from liquid_control.interfaces import DIAGNOSTICS, PATH, message_class, stamp_to_ns
 from liquid_control.runtime import ModelContractError
 
 from . import qos
@@ -444,9 +444,13 @@ class ControllerNode(LifecycleNode):
         now = self.get_clock().now().nanoseconds
         previous, self._sim_previous_ns = self._sim_previous_ns, now
         dt = (now - previous) / 1e9 if previous is not None else self._config.period_s
+        self._timed_tick(now, dt)
+
+    def _timed_tick(self, now_ns, dt):
+        """A tick outside the wall-clock loop (which times its own), recorded in the stats."""
         start = monotonic_ns()
-        parts = self._tick(now, dt)
-        self._stats.record(now, monotonic_ns() - start, parts)
+        parts = self._tick(now_ns, dt)
+        self._stats.record(now_ns, monotonic_ns() - start, parts)
 
     def _on_primary(self, msg, source, decode):
         """trigger sensor: a message of the first source; store it, and tick unless the last
@@ -463,7 +467,7 @@ class ControllerNode(LifecycleNode):
                 return
         source.on_message(view, received)
         stamp = getattr(getattr(view, 'header', None), 'stamp', None)
-        at = stamp.sec * 1_000_000_000 + stamp.nanosec if stamp is not None else 0
+        at = stamp_to_ns(stamp) if stamp is not None else 0
         at = at or received        # no stamp: when it came
         last = self._last_trigger
         if last is None:
@@ -484,13 +488,10 @@ class ControllerNode(LifecycleNode):
             self._run_tick(now, self._config.period_s)
 
     def _run_tick(self, now_ns, dt):
-        start = monotonic_ns()
         try:
-            parts = self._tick(now_ns, dt)
+            self._timed_tick(now_ns, dt)
         except Exception as exc:      # as the loop does: report, safe command, go on
             self._on_loop_error(exc)
-            return
-        self._stats.record(now_ns, monotonic_ns() - start, parts)
 
     def _on_loop_error(self, exc):
         self._last_loop_error = f'{type(exc).__name__}: {exc}'

@@ -24,7 +24,7 @@ from liquid_control.control.actions import command_reader
 from liquid_control.control.observations import ObservationLayout, ObservationSource
 from liquid_control.control.params import (ConfigError, check_value, parse_sink, parse_sources,
                                            read_params_file)
-from liquid_control.interfaces import CLOCK, CLOCK_TYPE, PATH, absolute
+from liquid_control.interfaces import CLOCK, CLOCK_TYPE, PATH, absolute, stamp_to_ns
 from liquid_control.runtime.session import file_sha256
 
 CONTROLLER_NODE = 'liquid_controller'
@@ -125,10 +125,6 @@ def read_mapping(config_file, namespace=''):
 def storage_files(path):
     """The storage files of a rosbag2 directory (.mcap or .db3), sorted."""
     return sorted(p for p in Path(path).iterdir() if p.suffix in ('.mcap', '.db3'))
-
-
-def _stamp_ns(t):
-    return int(t.sec) * 1_000_000_000 + int(t.nanosec)
 
 
 class _Replay:
@@ -283,7 +279,7 @@ def read_recording(path, mapping, time_base='auto'):
                 read += 1
                 msg = store.deserialize_cdr(data, conn.msgtype)
                 if conn.topic == CLOCK and clock:
-                    now = _stamp_ns(msg.clock)
+                    now = stamp_to_ns(msg.clock)
                     if conn.topic not in replay.by_topic:
                         continue
                 if not clock:
