@@ -13,9 +13,10 @@ catch up.
 How late the thread wakes from its sleep depends on the machine: tens of microseconds on an
 idle robot computer, a millisecond or more on a loaded one or in a VM whose idle vCPU the host
 deschedules; and taking the sensor messages (`prepare`) occasionally takes hundreds of
-microseconds under load. With `adaptive`, the loop measures the two together and, when they
-exceed the margin, wakes earlier (spins longer, up to half a period), so the tick still
-starts on time; the margin shrinks back as the measurement decays (2 s half-life).
+microseconds under load. With `adaptive`, the loop measures the two together (the lead) and
+sets the margin to 1.25 times a running estimate of their 99th percentile, up to half a
+period: the tick starts on time after 99 wake-ups in 100 without spinning for the rare
+millisecond stall (which a margin sized to the worst case pays for at every tick).
 
 Before spinning, the loop calls `prepare()` (the node takes queued sensor messages there, so
 the work after the deadline is short). With `priority` > 0 the thread asks for SCHED_FIFO
@@ -34,6 +35,11 @@ import time
 import numpy as np
 
 monotonic_ns = time.monotonic_ns
+
+# GIL switch interval of a process running the loop (Python's default is 5 ms): another
+# thread that holds the GIL (a model loading for a swap, a service call) gives it up to the
+# loop thread within this time, well inside the busy-wait margin, instead of after up to 5 ms.
+SWITCH_INTERVAL_S = 0.0002
 
 
 def period_errors(stamps_ns, period_ns):
@@ -78,6 +84,21 @@ def summarize(stamps_ns, period_ns, tick_ns=None, parts_ns=None):
     return out
 
 
+# The lead estimate's step (ns): up LEAD_STEP_NS * 0.99 when a wake-up needed more than the
+# estimate, down LEAD_STEP_NS * 0.01 otherwise, so it settles where 1 in 100 needs more. A
+# loaded machine raises it within tens of ticks; it decays by 1 ms in 2000 quiet ticks.
+LEAD_QUANTILE = 0.99
+LEAD_STEP_NS = 50_000.0
+
+
+def quantile_step(estimate, sample, q=LEAD_QUANTILE, step=LEAD_STEP_NS):
+    """One step of a running quantile estimate (stochastic approximation): no history, no
+    allocation, O(1) per tick."""
+    if sample > estimate:
+        return estimate + step * q
+    return max(0.0, estimate - step * (1.0 - q))
+
+
 class TickStats:
     """Tick start times and durations (and their parts), drained once per diagnostics window.
 
@@ -93,7 +114,8 @@ class TickStats:
         self._carry = None
         self.total_ticks = 0
         self.total_missed = 0
-        # Every (stamp, tick) since start, for measurements (loop_timing_probe); off in a node.
+        # Every (stamp, tick, parts) since start, for measurements (loop_timing_probe); off in
+        # a node.
         self.history = [] if keep_history else None
 
     def record(self, stamp_ns, tick_ns, parts_ns=None):
@@ -104,7 +126,7 @@ class TickStats:
             if parts_ns is not None:
                 self._parts.append(parts_ns)
             if self.history is not None:
-                self.history.append((stamp_ns, tick_ns))
+                self.history.append((stamp_ns, tick_ns, parts_ns))
 
     def add_missed(self, n):
         with self._lock:
@@ -179,11 +201,10 @@ class WallClockLoop:
             thread.join(timeout)
 
     def _margin(self, period, lead):
-        """Busy-wait before a deadline: busy_wait_s, grown (when adaptive) to 1.25 times the
-        recent worst lead needed (wake-up lateness + prepare), never above half a period."""
-        spin = int(self.busy_wait_s * 1e9)
-        if self.adaptive:
-            spin = max(spin, int(1.25 * lead))
+        """Busy-wait before a deadline: busy_wait_s, or (when adaptive) 1.25 times the
+        estimated 99th percentile of the lead (wake-up lateness + prepare); never above half
+        a period."""
+        spin = int(1.25 * lead) if self.adaptive else int(self.busy_wait_s * 1e9)
         return min(spin, period // 2)
 
     def _set_scheduling(self):
@@ -206,7 +227,9 @@ class WallClockLoop:
         period = int(self.period_s * 1e9)
         deadline = clock() + period
         previous = None
-        lead = 0.0       # recent worst time from the planned wake-up to ready to spin (ns)
+        # Estimated 99th percentile of the time from the planned wake-up to ready to spin
+        # (ns), starting from the configured margin.
+        lead = self.busy_wait_s * 1e9 / 1.25
         while not stop.is_set():
             period = int(self.period_s * 1e9)
             spin = self._margin(period, lead)
@@ -224,9 +247,8 @@ class WallClockLoop:
                         self._on_error(exc)
             if slept:
                 # How late the wake-up was plus what prepare() took: the margin must cover
-                # both for the tick to start on time. Half-life of 2 s: a one-off delay is
-                # forgotten, a loaded machine is not.
-                lead = max(float(clock() - wake_at), lead * 0.5 ** (period / 2e9))
+                # both for the tick to start on time.
+                lead = quantile_step(lead, float(clock() - wake_at))
             while clock() < deadline:
                 pass
             now = clock()

@@ -106,12 +106,14 @@ PARAMETERS = (
     ParamSpec('busy_wait_us', 'int', 500,
               'Wall-clock loop only: the loop thread sleeps until this long before each '
               'deadline, then spins to it (at most half a period). Larger holds the period '
-              'tighter at the cost of CPU (about busy_wait_us * control_rate_hz of one core).',
+              'tighter at the cost of CPU (about busy_wait_us * control_rate_hz of one core). '
+              'With busy_wait_adaptive, the margin to start from.',
               low=0, high=100000),
     ParamSpec('busy_wait_adaptive', 'bool', True,
-              'Wall-clock loop only: when the loop thread wakes later than busy_wait_us before '
-              'its deadline (a loaded machine, a VM), spin longer, up to half a period, to '
-              'keep the tick on time; the margin shrinks back when wake-ups are prompt again.'),
+              'Wall-clock loop only: size the margin from measurement instead: 1.25 times a '
+              'running 99th percentile of the time from waking to ready (wake-up lateness and '
+              'taking the sensor messages), up to half a period; longer on a loaded machine '
+              'or a VM, shorter (less CPU) where wake-ups are prompt.'),
     ParamSpec('thread_priority', 'int', 50,
               'Wall-clock loop only: SCHED_FIFO priority of the loop thread (as ros2_control\'s '
               'controller manager), 0 = normal scheduling. Where real-time scheduling is not '

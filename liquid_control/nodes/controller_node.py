@@ -45,7 +45,7 @@ from liquid_control.control import params as cfg
 from liquid_control.control.actions import message_builder
 from liquid_control.control.core import ControlCore, Outcome, load_bound_controller
 from liquid_control.control.diagnostics import STATUS_NAME, controller_report
-from liquid_control.control.loop import TickStats, WallClockLoop, monotonic_ns
+from liquid_control.control.loop import SWITCH_INTERVAL_S, TickStats, WallClockLoop, monotonic_ns
 from liquid_control.control.observations import ObservationLayout, ObservationSource
 from liquid_control.control.raw_messages import raw_decoder
 from liquid_control.interfaces import DIAGNOSTICS, PATH, message_class, stamp_to_ns
@@ -60,10 +60,6 @@ DIAGNOSTICS_PERIOD_S = 1.0
 # DDS confirms at the writer's next heartbeat (every 3 s by default), so a shorter wait
 # reports most delivered commands as unconfirmed, and leaves none for a resend after a loss.
 SAFE_COMMAND_CONFIRM_TIMEOUT_S = 3.5
-# GIL switch interval of the node process (Python's default is 5 ms): another thread that
-# holds the GIL (a model loading for a swap, a service call) gives it up to the loop thread
-# within this time, well inside busy_wait_us, instead of after up to 5 ms.
-SWITCH_INTERVAL_S = 0.0002
 SUCCESS = TransitionCallbackReturn.SUCCESS
 FAILURE = TransitionCallbackReturn.FAILURE
 

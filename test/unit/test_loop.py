@@ -198,10 +198,44 @@ def test_prepare_runs_before_each_tick():
     assert all(order[i - 1] == 'prepare' for i in ticks)
 
 
-def test_adaptive_margin_grows_with_late_wake_ups_and_stays_under_half_a_period():
+def test_adaptive_margin_follows_the_lead_estimate_and_stays_under_half_a_period():
     loop = WallClockLoop(Recorder(), 0.010, 0.0005, adaptive=True)
-    assert loop._margin(10 * MS, 0.0) == 500_000
+    assert loop._margin(10 * MS, 0.0) == 0
+    assert loop._margin(10 * MS, 0.2 * MS) == 250_000       # below busy_wait_s too
     assert loop._margin(10 * MS, 1.2 * MS) == 1_500_000
     assert loop._margin(10 * MS, 20 * MS) == 5 * MS
     loop.adaptive = False
     assert loop._margin(10 * MS, 1.2 * MS) == 500_000
+    assert loop._margin(0.6 * MS, 0.0) == 300_000           # fixed: half a period at most
+
+
+def test_lead_estimate_settles_at_the_99th_percentile():
+    from liquid_control.control.loop import LEAD_STEP_NS, quantile_step
+    # One step up by 0.99 of the step when a sample is above the estimate, down by 0.01 of
+    # it otherwise, never below zero.
+    assert quantile_step(1000.0, 2000.0) == 1000.0 + 0.99 * LEAD_STEP_NS
+    assert quantile_step(LEAD_STEP_NS, 0.0) == LEAD_STEP_NS * 0.99
+    assert quantile_step(10.0, 0.0) == 0.0
+    rng = np.random.default_rng(3)
+    samples = rng.exponential(200_000.0, 200_000)        # wake-up leads with a long tail
+    estimate, late, estimates = 0.0, 0, []
+    for i, x in enumerate(samples):
+        if i >= 20_000:                  # settled: count the wake-ups the margin missed
+            late += x > estimate
+            estimates.append(estimate)
+        estimate = quantile_step(estimate, x)
+    assert late / (len(samples) - 20_000) == pytest.approx(0.01, abs=0.001)
+    assert np.median(estimates) == pytest.approx(np.percentile(samples, 99), rel=0.1)
+
+
+def test_adaptive_loop_starts_from_busy_wait_and_lowers_it_when_wake_ups_are_punctual():
+    rec = Recorder(stop_after=400)
+    loop = WallClockLoop(rec, 0.002, 0.0008, adaptive=True)
+    first = loop._margin(2 * MS, loop.busy_wait_s * 1e9 / 1.25)
+    assert first == 800_000
+    loop.start()
+    assert rec.done.wait(30)
+    loop.stop()
+    # 400 ticks of an idle loop: the estimate fell from the start, however late this
+    # machine's wake-ups are (each quiet tick lowers it; it rises only on 1 in 100).
+    assert loop.spin_ns < 800_000

@@ -66,7 +66,7 @@ def missed_ticks_while_receiving(sizes=SIZES, rate_hz=200.0):
 def run_path_cost(sizes=SIZES):
     """Deserialization time per size, and missed ticks with Python's default GIL switch
     interval (5 ms) and with the one controller_node's main() sets."""
-    from liquid_control.nodes.controller_node import SWITCH_INTERVAL_S
+    from liquid_control.control.loop import SWITCH_INTERVAL_S
     result = {'node_switch_interval_ms': SWITCH_INTERVAL_S * 1e3, 'sizes': {}}
     for n in sizes:
         ms, decode_ms, size = deserialize_ms(n)
