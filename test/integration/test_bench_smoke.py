@@ -57,35 +57,51 @@ def test_step_latency_has_every_arch_and_implementation(bench):
     assert r['archs']['gru']['numpy_max_abs_diff'] < 1e-5
 
 
-def test_loop_timing_compares_node_and_timer_under_traffic(bench):
+def test_loop_timing_compares_the_node_with_its_floors_and_a_timer(bench):
+    from liquid_control.control.loop import TICK_PARTS
     r = bench[2]['loop_timing']
     assert r['rows']
+    subjects = ('node', 'timer', 'bare') + (('c_loop',) if r['c_compiler'] else ())
     for row in r['rows']:
-        for subject in ('node', 'timer'):
+        for subject in subjects:
             s = row[subject]
-            assert s['ticks'] > 0 and s['sensor_messages'] > 0
+            assert s['ticks'] > 0 and positive(s['cpu_percent'])
             assert math.isfinite(s['p99_us']) and s['p99_us'] >= s['p50_us'] >= 0
             assert 0 <= s['missed_percent'] <= 100
-        assert positive(row['p99_ratio'])
+        for subject in ('node', 'timer'):
+            assert row[subject]['sensor_messages'] > 0
+        node = row['node']
+        # The node's tick is reported with its parts, which add up to at most the tick.
+        parts = [node[f'tick_{part}_p50_us'] for part in TICK_PARTS]
+        assert all(positive(p) for p in parts)
+        assert positive(row['tick_to_model_step'])
+        assert row['tick_to_model_step'] == node['tick_p50_us'] / node['tick_model_step_p50_us']
+        for key in ('p99_ratio', 'p99_to_bare', 'missed_to_bare'):
+            assert positive(row[key])
 
 
 def test_e2e_latency_matches_commands_to_messages(bench):
     r = bench[2]['e2e_latency']
     assert r['answered'] > 0.3 * r['messages']
     assert r['unmatched_commands'] <= 0.05 * r['commands']
-    for key in ('unsynchronised_us', 'aligned_us', 'sensor_trigger_us'):
+    for key in ('unsynchronised_us', 'aligned_us', 'sensor_trigger_us', 'echo_us'):
         assert positive(r[key]['p50']) and r[key]['p99'] >= r[key]['p50']
     assert r['aligned_us']['p50'] <= r['unsynchronised_us']['p99']
-    # With trigger: sensor most messages get an answer of their own.
+    # With trigger: sensor, and through the echo, most messages get an answer of their own.
     assert r['sensor_trigger_us']['n'] > 0.5 * r['messages']
+    assert r['echo_us']['n'] > 0.5 * r['messages']
+    assert r['aligned_to_echo_p50'] == r['aligned_us']['p50'] / r['echo_us']['p50']
 
 
 def test_cpu_memory_reads_the_node_process(bench):
     rows = bench[2]['cpu_memory']['rows']
-    assert sorted(r['rate_hz'] for r in rows) == [100.0, 1000.0]
+    assert sorted((r['rate_hz'], r['busy_wait_us']) for r in rows) == [
+        (rate, busy) for rate in (100.0, 200.0, 1000.0) for busy in (0, 500)]
     for row in rows:
         assert positive(row['cpu_percent']) and row['cpu_percent'] < 250
         assert 20 < row['rss_mib'] < 4096 and row['peak_rss_mib'] >= row['rss_mib'] - 1
+        # Each default row carries its ratio to sleep-only at the same rate.
+        assert ('cpu_to_sleep_only' in row) == (row['busy_wait_us'] > 0)
 
 
 def test_training_cost_has_every_model(bench):

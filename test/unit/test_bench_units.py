@@ -128,3 +128,56 @@ def test_findings_say_when_the_gru_wins_and_when_a_gap_is_noise():
     assert 'within noise' in text and 'noise 10%' in text     # a 12-point gap, not a result
     assert 'expert itself succeeds in under 80%' in text
     assert 'one trained model' in text                        # no seeds were run
+
+
+def test_floor_ratios_read_a_floor_of_zero_at_the_resolution():
+    from liquid_control_tools.bench.loop_timing import floor_ratios
+    node = {'p99_us': 30.0, 'missed_percent': 0.2}
+    assert floor_ratios(node, {'p99_us': 20.0, 'missed_percent': 0.1}) == {
+        'p99_to_bare': 1.5, 'missed_to_bare': 2.0}
+    # A floor with no missed tick and a p99 of 0: read as 0.05% and 1 us.
+    assert floor_ratios({'p99_us': 0.5, 'missed_percent': 0.0},
+                        {'p99_us': 0.0, 'missed_percent': 0.0}) == {
+        'p99_to_bare': 0.5, 'missed_to_bare': 1.0}
+
+
+def test_cpu_rows_are_averaged_over_rounds_and_compared_with_sleep_only():
+    from liquid_control_tools.bench.cpu_memory import combine
+
+    def row(rate, busy, cpu, rss):
+        return {'rate_hz': rate, 'busy_wait_us': busy, 'cpu_percent': cpu, 'rss_mib': rss}
+    rows = combine([row(100.0, 500, 12.0, 100), row(100.0, 0, 8.0, 100),
+                    row(100.0, 500, 18.0, 101), row(100.0, 0, 12.0, 101),
+                    row(1000.0, 500, 70.0, 102)])
+    by_key = {(r['rate_hz'], r['busy_wait_us']): r for r in rows}
+    assert by_key[(100.0, 500)]['cpu_percent'] == 15.0
+    assert by_key[(100.0, 500)]['cpu_rounds'] == [12.0, 18.0]
+    assert by_key[(100.0, 500)]['rss_mib'] == 101           # the last window's memory
+    assert by_key[(100.0, 500)]['cpu_to_sleep_only'] == 1.5
+    assert 'cpu_to_sleep_only' not in by_key[(100.0, 0)]
+    assert 'cpu_to_sleep_only' not in by_key[(1000.0, 500)]  # no sleep-only row to compare
+
+
+def test_targets_are_ratios_to_floors_of_the_same_run():
+    from liquid_control_tools.bench.report import targets
+    loop = {'rows': [{'rate_hz': 100.0, 'p99_to_bare': 1.2, 'missed_to_bare': 1.6,
+                      'tick_to_model_step': 2.0,
+                      'node': {'p99_us': 12.0, 'missed_percent': 0.08, 'tick_p50_us': 100.0,
+                               'tick_model_step_p50_us': 50.0},
+                      'bare': {'p99_us': 10.0, 'missed_percent': 0.05}}]}
+    cpu = {'rows': [{'rate_hz': 100.0, 'busy_wait_us': 500, 'cpu_percent': 12.0,
+                     'cpu_to_sleep_only': 1.4},
+                    {'rate_hz': 1000.0, 'busy_wait_us': 500, 'cpu_percent': 70.0,
+                     'cpu_to_sleep_only': 2.0}]}
+    e2e = {'echo_us': {'p50': 400.0}, 'aligned_us': {'p50': 440.0},
+           'aligned_to_echo_p50': 1.1, 'unsynchronised_us': {'p50': 1200.0},
+           'sensor_trigger_us': {'p50': 600.0}, 'sensor_trigger_to_echo_p50': 1.5}
+    rows = {name: verdict for name, _, verdict, _ in
+            targets({'loop_timing': loop, 'cpu_memory': cpu, 'e2e_latency': e2e})}
+    assert rows["100 Hz loop p99 period error ≤ 1.5x the bare loop's"] == 'PASS'
+    assert rows["100 Hz missed ticks ≤ 1.5x the bare loop's"] == '**MISS**'
+    assert rows["100 Hz tick median ≤ 2.5x the model step's"] == 'PASS'
+    assert rows['100 Hz CPU with the default busy-wait ≤ 1.5x sleep-only'] == 'PASS'
+    assert not any(name.startswith('1000 Hz CPU') for name in rows)   # above 200 Hz
+    assert rows["e2e p50 in phase ≤ 1x a bare rclpy echo's"] == '**MISS**'
+    assert rows["e2e p50 with trigger: sensor < the timer's free-running p50"] == 'PASS'

@@ -15,13 +15,16 @@ ticks sweeps the whole period evenly during the run. Two figures come out of the
                   DDS out), as a sensor synchronised to the control loop would see it
 Then the same node with `trigger: sensor` (each message ticks at once) gets the same stream:
   sensor-triggered  every message, no wait for a tick
+and, as the floor, a bare rclpy echo (echo_node: its JointState callback publishes at once):
+  echo              two DDS hops between Python processes and rclpy's callback, nothing else
+The ratios to the echo's median say what the controller adds to what any rclpy node pays.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .common import percentiles, ros_environment
-from .ros_harness import Traffic, controller_process, echo_model, latencies
+from .ros_harness import Traffic, controller_process, echo_model, echo_process, latencies
 
 RATE_HZ = 500.0
 PHASE_BINS = 20
@@ -45,13 +48,14 @@ def phase_analysis(published, e2e_ns, period_ns, bins=PHASE_BINS):
     return medians, counts, best, e2e_ns[ok & (idx == best)]
 
 
-def measure(model, env, log_path, seconds, publish_period, **params):
-    """The sensor stream through one controller_node process; returns the Traffic."""
+def measure(process, env, seconds, publish_period):
+    """The sensor stream through one node process (a bringup NodeProcess, started);
+    returns the Traffic."""
     traffic = Traffic(env)
     try:
-        with controller_process(model, RATE_HZ, env, log_path, **params) as node:
+        with process as node:
             if not traffic.wait_matched(node=node):
-                raise RuntimeError(f'controller_node did not come up:\n{node.tail()}')
+                raise RuntimeError(f'{node.name} did not come up:\n{node.tail()}')
             traffic.run(1.0, 1.0 / RATE_HZ)                     # warm-up, not recorded
             traffic.run(seconds, publish_period, record=True)
     finally:
@@ -70,11 +74,20 @@ def run(ctx):
     env = ros_environment()
     ctx.log(f'e2e latency: controller_node at {RATE_HZ:g} Hz ({source} CfC, echo), '
             f'{messages} sensor messages over {seconds:g} s')
-    traffic = measure(model, env, ctx.scratch / 'e2e_node.log', seconds, publish_period)
-    triggered = measure(model, env, ctx.scratch / 'e2e_node_sensor.log', seconds,
-                        publish_period, trigger='sensor')
+    echo = measure(echo_process(env, ctx.scratch / 'e2e_echo.log'), env, seconds,
+                   publish_period)
+    traffic = measure(controller_process(model, RATE_HZ, env, ctx.scratch / 'e2e_node.log'),
+                      env, seconds, publish_period)
+    triggered = measure(controller_process(model, RATE_HZ, env,
+                                           ctx.scratch / 'e2e_node_sensor.log',
+                                           trigger='sensor'),
+                        env, seconds, publish_period)
     sensor_e2e, _ = latencies(triggered.published, triggered.commands)
     sensor_ok = np.isfinite(sensor_e2e)
+    echo_e2e, _ = latencies(echo.published, echo.commands)
+    echo_ok = np.isfinite(echo_e2e)
+    if not echo_ok.any():
+        raise RuntimeError('the echo answered no sensor message')
     e2e, unmatched = latencies(traffic.published, traffic.commands)
     period_ns = int(1e9 / RATE_HZ)
     medians, counts, best, aligned = phase_analysis(traffic.published, e2e, period_ns)
@@ -94,12 +107,20 @@ def run(ctx):
         'samples_us': (e2e[ok] / 1e3).tolist() if not ctx.quick else [],
         'sensor_trigger_us': (percentiles(sensor_e2e[sensor_ok] / 1e3, (1, 50, 99))
                               if sensor_ok.any() else None),
+        'sensor_trigger_answered': int(sensor_ok.sum()),
+        'echo_us': percentiles(echo_e2e[echo_ok] / 1e3, (1, 50, 99)),
+        'echo_answered': int(echo_ok.sum()),
     }
+    floor = result['echo_us']['p50']
+    result['aligned_to_echo_p50'] = result['aligned_us']['p50'] / floor
+    if result['sensor_trigger_us']:
+        result['sensor_trigger_to_echo_p50'] = result['sensor_trigger_us']['p50'] / floor
     ctx.log(f'  unsynchronised p50 {result["unsynchronised_us"]["p50"]:.0f} us, p99 '
             f'{result["unsynchronised_us"]["p99"]:.0f} us; phase-aligned p50 '
             f'{result["aligned_us"]["p50"]:.0f} us, p99 {result["aligned_us"]["p99"]:.0f} us '
             f'({result["answered"]}/{result["messages"]} messages answered)'
             + (f'; sensor-triggered p50 {result["sensor_trigger_us"]["p50"]:.0f} us, p99 '
                f'{result["sensor_trigger_us"]["p99"]:.0f} us' if result['sensor_trigger_us']
-               else ''))
+               else '')
+            + f'; bare echo p50 {floor:.0f} us, p99 {result["echo_us"]["p99"]:.0f} us')
     return result

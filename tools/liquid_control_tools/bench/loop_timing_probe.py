@@ -2,17 +2,21 @@
 
     python -m liquid_control_tools.bench.loop_timing_probe --model cartpole_cfc [--rates 100 1000]
         [--duration 5] [--rounds 2] [--load 0] [--busy-wait-us 500] [--fixed-busy-wait]
-        [--thread-priority 50] [--timer-priority 0]
+        [--thread-priority 50] [--timer-priority 0] [--subjects node timer bare c_loop]
 
-For each rate it alternates two subjects, each in its own process under the same conditions:
-  node   controller_node's ControllerNode (wall-clock loop thread, see loop.py)
-  timer  a plain rclpy node: a timer callback at the same rate that steps the same model and
-         publishes, with the same subscription in the same executor
+For each rate it alternates its subjects, each in its own process under the same conditions:
+  node    controller_node's ControllerNode (wall-clock loop thread, see loop.py)
+  timer   a plain rclpy node: a timer callback at the same rate that steps the same model and
+          publishes, with the same subscription in the same executor
+  bare    the floor in Python: loop.WallClockLoop alone in a process without rclpy, with the
+          same scheduling and busy-wait, its tick stepping the same model
+  c_loop  the floor in C (c_loop.c, built with the system's compiler when there is one): the
+          same schedule, sleep-then-spin and adaptive margin, nothing else
 while this process publishes sensor_msgs/JointState at the control rate (sensor traffic), and
 optionally `--load` busy processes compete for the cores. Each subject reports the period
 error |interval - k * period| of its tick start times and its missed ticks (loop.period_errors,
-the definition diagnostics use), plus its tick duration. Topics live under the
-/loop_timing_probe namespace. It prints figures; it is not a test.
+the definition diagnostics use), its tick duration (the node: and its parts) and its CPU
+time. Topics live under the /loop_timing_probe namespace. It prints figures; it is not a test.
 """
 from __future__ import annotations
 
@@ -20,10 +24,13 @@ import argparse
 import json
 import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 NAMESPACE = '/loop_timing_probe'
 WARMUP_S = 1.0                    # measured from the first sensor message on
@@ -37,9 +44,9 @@ def _run_node_subject(args):
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.parameter import Parameter
 
-    from liquid_control.control.loop import TickStats
+    from liquid_control.control.loop import SWITCH_INTERVAL_S, TickStats
     from liquid_control.control.params import read_params_file
-    from liquid_control.nodes.controller_node import SWITCH_INTERVAL_S, ControllerNode
+    from liquid_control.nodes.controller_node import ControllerNode
     from liquid_control.tasks import get_task
 
     sys.setswitchinterval(SWITCH_INTERVAL_S)     # as controller_node's main()
@@ -58,7 +65,7 @@ def _run_node_subject(args):
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
     start = _wait_for_traffic(lambda: node.diagnostics_snapshot()['received'])
-    time.sleep(WARMUP_S + args.duration)
+    cpu = _measured_sleep(args.duration)
     executor.shutdown(timeout_sec=5.0)
     spinner.join(5.0)
     history = [h for h in stats.history if h[0] >= start]
@@ -66,7 +73,24 @@ def _run_node_subject(args):
     node.shutdown_safely()
     node.destroy_node()
     rclpy.try_shutdown()
-    return history, received
+    return history, received, cpu
+
+
+def _run_bare_subject(args):
+    from liquid_control.control.loop import SWITCH_INTERVAL_S, TickStats, WallClockLoop
+    from liquid_control.runtime import load_controller, resolve_model
+
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    session = load_controller(resolve_model(args.model))
+    obs = [0.0] * session.metadata.n_obs
+    stats = TickStats(keep_history=True)
+    loop = WallClockLoop(lambda now, dt: session.step(obs, dt), 1.0 / args.rate,
+                         args.busy_wait_us * 1e-6, stats, priority=args.thread_priority,
+                         adaptive=not args.fixed_busy_wait)
+    loop.start()
+    cpu = _measured_sleep(args.duration)
+    loop.stop()
+    return stats.history, 0, cpu
 
 
 def _run_timer_subject(args):
@@ -105,7 +129,7 @@ def _run_timer_subject(args):
         previous[0] = now
         action = session.step(latest['obs'], dt)
         pub.publish(Float64MultiArray(data=[float(v) for v in action]))
-        history.append((now, monotonic_ns() - now))
+        history.append((now, monotonic_ns() - now, None))
 
     node.create_timer(period, on_timer)
     if args.timer_priority > 0:
@@ -121,12 +145,17 @@ def _run_timer_subject(args):
     while received[0] == 0 and time.monotonic() < deadline:
         executor.spin_once(timeout_sec=0.01)
     start = monotonic_ns()
-    end = time.monotonic() + WARMUP_S + args.duration
+    end = time.monotonic() + WARMUP_S
     while time.monotonic() < end:
         executor.spin_once(timeout_sec=0.1)
+    cpu = _CpuWindow()
+    end = time.monotonic() + args.duration
+    while time.monotonic() < end:
+        executor.spin_once(timeout_sec=0.1)
+    cpu = cpu.percent()
     node.destroy_node()
     rclpy.try_shutdown()
-    return [h for h in history if h[0] >= start], received[0]
+    return [h for h in history if h[0] >= start], received[0], cpu
 
 
 def _wait_for_traffic(received, timeout=None):
@@ -138,19 +167,85 @@ def _wait_for_traffic(received, timeout=None):
     return monotonic_ns()
 
 
+CHILDREN = {'node': _run_node_subject, 'timer': _run_timer_subject, 'bare': _run_bare_subject}
+
+
 def _child(args):
-    run = _run_node_subject if args.child == 'node' else _run_timer_subject
-    history, received = run(args)
     from liquid_control.control.loop import summarize
+    history, received, cpu = CHILDREN[args.child](args)
     if history:
         start = history[0][0] + int(WARMUP_S * 1e9)   # history begins at the first message
         history = [h for h in history if h[0] >= start]
-    stamps = [h[0] for h in history]
-    steps = [h[1] for h in history]
-    result = summarize(stamps, int(1e9 / args.rate), steps)
+    parts = [h[2] for h in history if h[2] is not None]
+    result = summarize([h[0] for h in history], int(1e9 / args.rate), [h[1] for h in history],
+                       parts or None)
     result['received'] = received
     result['expected_ticks'] = int(args.duration * args.rate)
+    result['cpu_percent'] = cpu
     print('RESULT ' + json.dumps({k: float(v) for k, v in result.items()}), flush=True)
+
+
+class _CpuWindow:
+    """CPU time of this process (all threads) from now on, as % of one core."""
+
+    def __init__(self):
+        self.wall, self.cpu = time.monotonic(), time.process_time()
+
+    def percent(self):
+        wall = time.monotonic() - self.wall
+        return 100.0 * (time.process_time() - self.cpu) / max(wall, 1e-9)
+
+
+def _measured_sleep(duration):
+    """Sleep through the warm-up, then `duration` s; the CPU % of that second part."""
+    time.sleep(WARMUP_S)
+    window = _CpuWindow()
+    time.sleep(duration)
+    return window.percent()
+
+
+# -- the C loop ---------------------------------------------------------------------------------
+C_SOURCE = Path(__file__).with_name('c_loop.c')
+
+
+def build_c_loop(directory=None):
+    """Compile c_loop.c with the system's C compiler; the binary's path, or None without
+    one (or when it fails: the reason is printed)."""
+    compiler = shutil.which('cc') or shutil.which('gcc') or shutil.which('clang')
+    if compiler is None:
+        return None
+    out = Path(directory or tempfile.mkdtemp(prefix='c_loop_')) / 'c_loop'
+    built = subprocess.run([compiler, '-O2', '-o', str(out), str(C_SOURCE)],
+                           capture_output=True, text=True)
+    if built.returncode != 0:
+        print(f'c_loop: {compiler} failed: {built.stderr.strip()}', file=sys.stderr)
+        return None
+    return out
+
+
+def run_c_loop(binary, rate, args):
+    """One run of the C loop; the same summary as the Python subjects'."""
+    from liquid_control.control.loop import summarize
+    cmd = [str(binary), str(rate), str(int(args.busy_wait_us)),
+           '0' if getattr(args, 'fixed_busy_wait', False) else '1',
+           str(getattr(args, 'thread_priority', DEFAULT_THREAD_PRIORITY)),
+           str(WARMUP_S + args.duration)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=args.duration + 30,
+                         check=True)
+    stamps, cpu, wall = [], 0.0, 1.0
+    for line in out.stdout.splitlines():
+        if line.startswith('cpu '):
+            user, system, wall = (float(v) for v in line.split()[1:])
+            cpu = user + system
+        elif line[:1].isdigit():
+            stamps.append(int(line))
+    if stamps:
+        start = stamps[0] + int(WARMUP_S * 1e9)
+        stamps = [t for t in stamps if t >= start]
+    result = summarize(stamps, int(1e9 / rate))
+    result.update(received=0.0, expected_ticks=int(args.duration * rate),
+                  cpu_percent=100.0 * cpu / max(wall, 1e-9))
+    return result
 
 
 # -- the parent: sensor traffic, load, alternation ------------------------------------------------
@@ -188,7 +283,10 @@ def _burn(stop_at):
 
 def run_subject(subject, rate, args):
     """Run one subject process; args needs model, duration, busy_wait_us (thread_priority
-    and timer_priority default to the node's default and normal scheduling)."""
+    and timer_priority default to the node's default and normal scheduling; the c_loop
+    subject needs c_loop, the built binary)."""
+    if subject == 'c_loop':
+        return run_c_loop(args.c_loop, rate, args)
     thread_priority = getattr(args, 'thread_priority', DEFAULT_THREAD_PRIORITY)
     timer_priority = getattr(args, 'timer_priority', 0)
     fixed = ['--fixed-busy-wait'] if getattr(args, 'fixed_busy_wait', False) else []
@@ -210,7 +308,8 @@ def format_row(rate, subject, r):
             f'{r.get("period_error_p50_us", float("nan")):>8.1f} '
             f'{r.get("period_error_p99_us", float("nan")):>8.1f} '
             f'{r.get("period_error_max_us", float("nan")):>9.1f} '
-            f'{r.get("tick_time_p50_us", float("nan")):>8.1f} {r["received"]:>8.0f}')
+            f'{r.get("tick_time_p50_us", float("nan")):>8.1f} {r["received"]:>8.0f} '
+            f'{r["cpu_percent"]:>6.1f}')
 
 
 def main(argv=None):
@@ -228,7 +327,9 @@ def main(argv=None):
                         help='the node with busy_wait_adaptive false')
     parser.add_argument('--timer-priority', type=int, default=0,
                         help='SCHED_FIFO priority of the plain timer process (0 = normal)')
-    parser.add_argument('--child', choices=('node', 'timer'), help=argparse.SUPPRESS)
+    parser.add_argument('--subjects', nargs='+', choices=tuple(CHILDREN) + ('c_loop',),
+                        default=list(CHILDREN) + ['c_loop'], help='what to run (default all)')
+    parser.add_argument('--child', choices=tuple(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument('--rate', type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -241,8 +342,10 @@ def main(argv=None):
           f'thread_priority {args.thread_priority}, timer priority {args.timer_priority}, '
           f'sensor traffic at the control rate; cores: {os.cpu_count()}')
     print(f'{"rate":>6}  {"loop":<6} {"ticks":>7} {"missed":>7} {"miss%":>7} '
-          f'{"p50 us":>8} {"p99 us":>8} {"max us":>9} {"step us":>8} {"sensors":>8}')
+          f'{"p50 us":>8} {"p99 us":>8} {"max us":>9} {"tick us":>8} {"sensors":>8} {"cpu %":>6}')
     results = {}
+    args.c_loop = build_c_loop() if 'c_loop' in args.subjects else None
+    subjects = tuple(s for s in args.subjects if s != 'c_loop' or args.c_loop)
     for rate in args.rates:
         stop = threading.Event()
         sensors = threading.Thread(target=_sensor_publisher, args=(rate, stop), daemon=True)
@@ -254,7 +357,7 @@ def main(argv=None):
             b.start()
         try:
             for _ in range(args.rounds):
-                for subject in ('node', 'timer'):
+                for subject in subjects:
                     r = run_subject(subject, rate, args)
                     results.setdefault((rate, subject), []).append(r)
                     print(format_row(rate, subject, r), flush=True)

@@ -4,6 +4,7 @@
   JointState in, Float64MultiArray out), in a private namespace and DDS domain.
 - `Traffic`: in this process, a JointState publisher at a set rate and a subscriber to the
   node's commands that records each command's value and its DDS receive timestamp.
+- `echo_process`: the floor those are compared with, a bare rclpy echo in its own process.
 - `echo_model`: a copy of a controller whose command equals its first observation, so a
   command tells which sensor message it was computed from. The whole original graph still
   runs every step (its action is added at a weight of 1e-30, which float32 rounding removes
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -95,6 +97,14 @@ def controller_process(model, rate_hz, env, log_path, busy_wait_us=None, sensor_
     command = node_command('controller_node', params, get_task('cartpole').params_file,
                            namespace=NAMESPACE)
     return NodeProcess('controller_node', command, env, log_path)
+
+
+def echo_process(env, log_path):
+    """The end-to-end floor (echo_node: a bare rclpy node that publishes from its JointState
+    callback) in its own process, on the topics controller_process uses."""
+    command = [sys.executable, '-m', 'liquid_control_tools.bench.echo_node',
+               '--namespace', NAMESPACE]
+    return NodeProcess('bench_echo', command, env, log_path)
 
 
 class ProcSampler:
