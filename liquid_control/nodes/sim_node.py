@@ -97,6 +97,12 @@ PARAMETERS = {
                            'sent.', True),
     'actuator_noise_tau_s': (0.5, 'Correlation time of that disturbance, sim seconds '
                              '(0: a new value every publish period).', True),
+    'sample_timing': ('periodic', 'When sensors are published: periodic (every 1/'
+                      'publish_rate_hz), jitter (each interval that period x (1 + U(-j, j)), '
+                      'j = sample_jitter) or poisson (exponential intervals of that mean: an '
+                      'event-driven sensor). Irregular intervals are whole physics steps.',
+                      False),
+    'sample_jitter': (0.0, 'sample_timing jitter: the fraction j, in [0, 0.99].', True),
     'paused': (False, 'Pause the simulation: the clock and the physics stop; the latest sensor '
                'messages and /clock are republished every 0.1 s of wall time; commands are '
                'still received. `ros2 param set /liquid_sim paused false` resumes.', True),
@@ -115,6 +121,7 @@ _RANGES = {
     'velocity_noise_std': (0.0, 100.0), 'sensor_latency_s': (0.0, 10.0),
     'drop_probability': (0.0, 0.99), 'run_duration_s': (0.0, 1e9),
     'actuator_noise_std': (0.0, 10.0), 'actuator_noise_tau_s': (0.0, 3600.0),
+    'sample_jitter': (0.0, 0.99),
 }
 OUTPUT_PERIOD_RANGE = (0.0, 1e6)            # 0: only when an episode starts
 PHYSICS_PREFIX = 'physics.'
@@ -291,7 +298,9 @@ class SimNode(Node):
             wait_for_controller=bool(p['wait_for_controller']),
             run_duration_s=float(p['run_duration_s']), end_on_done=bool(p['end_on_done']),
             output_periods={period.name: float(self.get_parameter(period.name).value)
-                            for period in self._output_periods}).validate()
+                            for period in self._output_periods},
+            sample_timing=str(p['sample_timing']),
+            sample_jitter=float(p['sample_jitter'])).validate()
 
     def _on_set_parameters(self, params):
         """Live changes of the dynamic parameters (noise, latency, drops, timeouts, physics
@@ -518,7 +527,7 @@ class SimNode(Node):
             self._apply_inbox()
             if not answered and not waiting:
                 self.counts['lockstep_timeouts'] += 1
-            core.advance_to(core.clock_ns + core.period_ns)
+            core.advance_to(core.clock_ns + core.next_period_ns())
             self._maybe_diagnostics()
 
     def _run_fast(self):
@@ -531,7 +540,7 @@ class SimNode(Node):
             self._publish()
             self._hold_while_paused()
             self._apply_inbox()
-            core.advance_to(core.clock_ns + core.period_ns)
+            core.advance_to(core.clock_ns + core.next_period_ns())
             self._maybe_diagnostics()
 
     def _run_realtime(self):
@@ -548,7 +557,7 @@ class SimNode(Node):
             self._publish()
             if self._hold_while_paused():
                 wall0, sim0 = time.monotonic(), tick_sim
-            next_sim = tick_sim + core.period_ns
+            next_sim = tick_sim + core.next_period_ns()
             deadline = wall0 + (next_sim - sim0) / NS / rtf
             now = time.monotonic()
             if now - deadline > LATE_RESYNC_S:

@@ -16,6 +16,10 @@ calls it.
     `drop_probability`; an output with a period (a path) is published at each episode start
     and then every period, never delayed or dropped. It returns the (output, sample) pairs
     due for publishing now (plain data, see ros_io).
+  - sampling: `next_period_ns()` is the sim time to the next publication: the publish
+    period (`sample_timing` periodic), that period x (1 + U(-j, j)) (jitter, j =
+    `sample_jitter`), or an exponential interval of that mean (poisson: event-driven
+    sensors); irregular intervals are whole physics steps, at least one.
   - time: `advance_to(clock_ns)` integrates whole physics steps up to that clock. With
     `wait_for_controller` the physics stays paused (the clock still runs, so a controller on
     sim time can tick) until the first valid command starts the episode.
@@ -35,6 +39,7 @@ import numpy as np
 from .ros_io import CommandRejected, SimIO
 
 NS = 1_000_000_000
+SAMPLE_TIMINGS = ('periodic', 'jitter', 'poisson')
 
 
 @dataclass
@@ -55,6 +60,8 @@ class SimConfig:
     run_duration_s: float = 0.0            # of episode sim time; 0 = run until stopped
     end_on_done: bool = False              # finish when the task says the episode is over
     output_periods: dict = field(default_factory=dict)   # e.g. {'plan_period_s': 1.0}
+    sample_timing: str = 'periodic'        # periodic | jitter | poisson (see next_period_ns)
+    sample_jitter: float = 0.0             # jitter: each interval period * (1 + U(-j, j))
 
     def validate(self):
         if (self.task is None) == (not self.model_file):
@@ -74,6 +81,10 @@ class SimConfig:
             (self.actuator_noise_std >= 0, 'actuator_noise_std must be >= 0'),
             (self.actuator_noise_tau_s >= 0, 'actuator_noise_tau_s must be >= 0'),
             (self.run_duration_s >= 0, 'run_duration_s must be >= 0'),
+            (self.sample_timing in SAMPLE_TIMINGS,
+             f'sample_timing must be one of {", ".join(SAMPLE_TIMINGS)}; got '
+             f'{self.sample_timing!r}'),
+            (0.0 <= self.sample_jitter < 1.0, 'sample_jitter must be in [0, 1)'),
         ] + [(value >= 0, f'{name} must be >= 0 (0: only when an episode starts)')
              for name, value in self.output_periods.items()]
         for ok, message in checks:
@@ -134,6 +145,7 @@ class SimCore:
         self._noise = Noise(config, np.random.default_rng([int(config.seed), 1]))
         self._drop_rng = np.random.default_rng([int(config.seed), 2])
         self._actuator_rng = np.random.default_rng([int(config.seed), 3])
+        self._timing_rng = np.random.default_rng([int(config.seed), 4])
         self._disturbance = np.zeros(len(self.action_names))   # in units of the half range
         self._measured = [o for o in self.io.outputs if o.period is None]
         self._periodic = [o for o in self.io.outputs if o.period is not None]
@@ -244,6 +256,18 @@ class SimCore:
             self._actuator_rng.standard_normal(self._disturbance.shape)
 
     # -- time -------------------------------------------------------------------------------
+    def next_period_ns(self):
+        """Sim time from this publication to the next (see the module docstring)."""
+        timing = self.config.sample_timing
+        if timing == 'periodic':
+            return self.period_ns
+        if timing == 'jitter':
+            j = self.config.sample_jitter
+            interval = self.period_ns * (1.0 + self._timing_rng.uniform(-j, j))
+        else:
+            interval = self._timing_rng.exponential(self.period_ns)
+        return max(1, round(interval / self.physics_dt_ns)) * self.physics_dt_ns
+
     def advance_to(self, clock_ns):
         """Move the clock to clock_ns, integrating the physics if the episode is running.
 

@@ -296,3 +296,35 @@ def test_actuator_disturbance_is_a_correlated_load_within_the_limits():
     again = _applied_over(core(seed=4, actuator_noise_std=0.1, actuator_noise_tau_s=0.5),
                           3000, 5.0)
     np.testing.assert_array_equal(again, pushed)         # reproducible by seed
+
+
+def test_sample_timing_periodic_jitter_and_poisson():
+    c = core()
+    assert [c.next_period_ns() for _ in range(3)] == [c.period_ns] * 3
+    physics = c.physics_dt_ns
+
+    def intervals(**kw):
+        sim = core(seed=7, **kw)
+        return np.array([sim.next_period_ns() for _ in range(4000)])
+    jitter = intervals(sample_timing='jitter', sample_jitter=0.5)
+    assert np.all(jitter % physics == 0) and jitter.min() >= physics
+    assert jitter.min() >= 0.5 * c.period_ns - physics
+    assert jitter.max() <= 1.5 * c.period_ns + physics
+    assert jitter.mean() == pytest.approx(c.period_ns, rel=0.02)
+    assert len(set(jitter.tolist())) > 10
+    poisson = intervals(sample_timing='poisson')
+    assert np.all(poisson % physics == 0) and poisson.min() >= physics
+    assert poisson.mean() == pytest.approx(c.period_ns, rel=0.06)
+    # Exponential: the spread is the mean, and a long gap (a dropout-like wait) happens.
+    assert poisson.std() == pytest.approx(c.period_ns, rel=0.1)
+    assert poisson.max() > 4 * c.period_ns
+    # The same seed gives the same sampling times (a lockstep run is reproducible).
+    np.testing.assert_array_equal(poisson, intervals(sample_timing='poisson'))
+
+
+def test_sample_timing_settings_are_checked():
+    with pytest.raises(ValueError, match="sample_timing must be one of periodic, jitter, "
+                                         "poisson; got 'random'"):
+        core(sample_timing='random')
+    with pytest.raises(ValueError, match=r'sample_jitter must be in \[0, 1\)'):
+        core(sample_timing='jitter', sample_jitter=1.0)
