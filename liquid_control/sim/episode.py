@@ -6,6 +6,9 @@ Disturbances, each off by default:
                 the policy sees
   dt_jitter     each tick lasts nominal_dt * (1 + U(-j, j)), rounded to whole physics steps
                 (at least one); the policy is told the actual time since its previous step
+  event_sampling  observations at Poisson times instead: each interval is exponential with
+                mean nominal_dt (whole physics steps, at least one), as an event-driven
+                sensor; the policy steps on each with the true dt (overrides dt_jitter)
   action_delay  ticks before an action reaches the actuator (the safe action fills the gap)
 A policy is any object with reset() and act(obs, dt) -> action.
 """
@@ -34,7 +37,7 @@ class EpisodeResult:
 
 
 def run_episode(env, policy, rng, duration=None, nominal_dt=0.02, obs_noise=0.0,
-                dt_jitter=0.0, action_delay=0, record=False):
+                dt_jitter=0.0, action_delay=0, event_sampling=False, record=False):
     """One episode from env.reset(rng); ends at `duration` s of sim time (default: the
     task's env.time_limit after reset) or when env.done().
 
@@ -68,8 +71,12 @@ def run_episode(env, policy, rng, duration=None, nominal_dt=0.02, obs_noise=0.0,
             log['dts'].append(dt)
         pending.append(action)
         env.apply(pending.popleft())
-        period = nominal_dt * (1.0 + noise_rng.uniform(-dt_jitter, dt_jitter)) \
-            if dt_jitter else nominal_dt
+        if event_sampling:
+            period = noise_rng.exponential(nominal_dt)
+        elif dt_jitter:
+            period = nominal_dt * (1.0 + noise_rng.uniform(-dt_jitter, dt_jitter))
+        else:
+            period = nominal_dt
         dt = env.advance(period)
         ret += env.reward()
         steps += 1

@@ -115,6 +115,22 @@ def test_dt_jitter_never_rounds_to_zero_steps():
     assert result.dts.min() >= 0.001 - 1e-12
 
 
+def test_event_sampling_draws_exponential_whole_step_intervals_the_policy_sees():
+    env, policy = ScriptedEnv(), Counter()
+    result = run_episode(env, policy, np.random.default_rng(4), duration=60.0,
+                         event_sampling=True, dt_jitter=0.5, record=True)
+    dts = result.dts[1:]
+    assert np.allclose(dts / env.physics_dt, np.round(dts / env.physics_dt))
+    assert dts.min() >= env.physics_dt - 1e-12
+    # Mean and spread of an exponential of mean nominal_dt (0.02 s), not the jitter's
+    # +-50%: long gaps occur.
+    assert dts.mean() == pytest.approx(0.02, rel=0.1)
+    assert dts.std() == pytest.approx(0.02, rel=0.15)
+    assert dts.max() > 0.08
+    assert np.diff(result.times) == pytest.approx(dts)
+    assert policy.dts == pytest.approx(result.dts.tolist())
+
+
 @pytest.mark.parametrize('delay', [0, 1, 3])
 def test_action_delay_in_ticks(delay):
     env = ScriptedEnv()
@@ -135,11 +151,12 @@ def test_obs_noise_is_a_fraction_of_each_signals_spread():
 
 def test_same_seed_same_start_whatever_the_disturbances():
     starts = []
-    for conditions in ({}, {'obs_noise': 0.3}, {'dt_jitter': 0.5, 'action_delay': 2}):
+    for conditions in ({}, {'obs_noise': 0.3}, {'dt_jitter': 0.5, 'action_delay': 2},
+                       {'event_sampling': True}):
         env = ScriptedEnv()
         run_episode(env, Zero(), episode_rng(7, 3), duration=0.1, **conditions)
         starts.append(env.start)
-    assert starts[0] == starts[1] == starts[2]
+    assert starts[0] == starts[1] == starts[2] == starts[3]
 
 
 def test_bad_conditions_are_refused():
