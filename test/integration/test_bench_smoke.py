@@ -104,6 +104,20 @@ def test_cpu_memory_reads_the_node_process(bench):
         assert ('cpu_to_sleep_only' in row) == (row['busy_wait_us'] > 0)
 
 
+def test_trigger_closed_loop_runs_every_cell_within_the_limits(bench):
+    r = bench[2]['trigger_closed_loop']
+    assert sorted(r['cells']) == sorted(f'{a}/{c}' for a in r['archs'] for c in r['conditions'])
+    assert set(r['conditions']) == {'periodic', 'jitter', 'poisson'}
+    for cell in r['cells'].values():
+        assert cell['episodes'] == r['episodes'] >= 1
+        assert cell['unfinished'] == 0 and cell['unclean_exits'] == 0
+        # Every sensor message ticked (lockstep answers each), none outside the limits.
+        assert cell['commands'] > 0 and cell['bad_commands'] == 0
+        low, high = cell['success_ci95']
+        assert 0 <= low <= cell['successes'] / cell['episodes'] <= high <= 1
+    assert all(cell['reference']['episodes'] > 0 for cell in r['cells'].values())
+
+
 def test_training_cost_has_every_model(bench):
     rows = bench[2]['training_cost']['rows']
     assert sorted((r['task'], r['arch']) for r in rows) == sorted(

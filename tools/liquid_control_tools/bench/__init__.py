@@ -5,14 +5,16 @@ is rendered by `report`. Results go to a results directory (runs/bench by defaul
 benchmark can be re-run alone and the documents re-rendered from the rest.
 
     step_latency   runtime vs torch eager vs numpy, per arch
-    loop_timing    the node's control loop vs a plain rclpy timer at 100/500/1000 Hz
+    loop_timing    the node's control loop vs its floors and a plain timer at 100/200/1000 Hz
     e2e_latency    sensor message -> command across processes over DDS at 500 Hz
-    cpu_memory     CPU share and resident memory of the node process at 100 Hz and 1 kHz
+    cpu_memory     CPU share and resident memory of the node process at 100 Hz to 1 kHz
+    trigger_closed_loop  trigger: sensor in closed loop under irregular sensor sampling
     training_cost  training wall time and export size per shipped model
     study          closed-loop robustness of every shipped arch in the ROS-free simulator
     seeds          extra training seeds: how much of an arch difference is training noise
 """
 
-PERFORMANCE = ('step_latency', 'loop_timing', 'e2e_latency', 'cpu_memory', 'training_cost')
+PERFORMANCE = ('step_latency', 'loop_timing', 'e2e_latency', 'cpu_memory',
+               'trigger_closed_loop', 'training_cost')
 STUDY = ('study', 'seeds')
 BENCHMARKS = PERFORMANCE + STUDY
