@@ -65,8 +65,10 @@ def loop_timing(result, path):
     rows = result['rows']
     subjects = [s for s in (('node', 'tab:blue', 'controller node'),
                             ('node_normal', 'tab:purple', 'node, thread_priority 0'),
-                            ('timer', 'tab:grey', 'plain rclpy timer')) if s[0] in rows[0]]
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+                            ('timer', 'tab:grey', 'plain rclpy timer'),
+                            ('bare', 'tab:green', 'bare loop (Python, no rclpy)'),
+                            ('c_loop', 'tab:orange', 'bare loop in C')) if s[0] in rows[0]]
+    fig, ax = plt.subplots(figsize=(10.5, 4.5))
     x = np.arange(len(rows))
     width = 0.8 / len(subjects)
     for j, (subject, colour, label) in enumerate(subjects):
@@ -79,9 +81,9 @@ def loop_timing(result, path):
     ax.set_yscale('log')
     ax.set_xticks(x, [f'{r["rate_hz"]:g} Hz' for r in rows])
     ax.set_ylabel('period error, µs (log)')
-    ax.set_title('Control-loop period error with sensor traffic')
+    ax.set_title('Control-loop period error: the node, its floors, a plain timer')
     ax.grid(axis='y', which='both', alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1.0))
     return _save(fig, path)
 
 
