@@ -132,32 +132,37 @@ class ControllerSession:
         meta = self.metadata
         self._low = np.asarray(meta.action_low, dtype=np.float32)
         self._high = np.asarray(meta.action_high, dtype=np.float32)
-        # Preallocated buffers bound once: the hot path allocates and copies nothing. Two
-        # output buffers, each [action | state], alternate: a step reads the state held in
-        # one and writes the other, so the new state needs no copy, and a rejected step
-        # (non-finite output) leaves the current state where it was. One buffer holding both
-        # outputs lets one check cover both for non-finite values.
-        self._obs = np.zeros((1, meta.n_obs), np.float32)
+        # Preallocated buffers bound once: the hot path allocates and copies nothing but the
+        # observation in and the clipped action out. Two rows, each [obs | action | state],
+        # alternate: a step copies the observation into one row, reads the state held in the
+        # other and writes its outputs next to that observation, so the new state needs no
+        # copy, one check covers the observation and both outputs for non-finite values, and
+        # a rejected step leaves the current state where it was.
         self._dt = np.zeros((1, 1), np.float32)
-        n_out = meta.n_act + meta.n_state
-        self._buffers = (np.zeros((1, n_out), np.float32), np.zeros((1, n_out), np.float32))
+        n_obs, n_act = meta.n_obs, meta.n_act
+        width = n_obs + n_act + meta.n_state
+        self._rows = (np.zeros((1, width), np.float32), np.zeros((1, width), np.float32))
         self._bindings = []
         for read, write in ((1, 0), (0, 1)):
             binding = self._session.io_binding()
-            state_in = self._buffers[read][:, meta.n_act:]
-            for name, buf in ((c.INPUT_OBS, self._obs), (c.INPUT_STATE, state_in),
+            row = self._rows[write]
+            for name, buf in ((c.INPUT_OBS, row[:, :n_obs]),
+                              (c.INPUT_STATE, self._rows[read][:, n_obs + n_act:]),
                               (c.INPUT_DT, self._dt)):
                 binding.bind_input(name, 'cpu', 0, np.float32, buf.shape, buf.ctypes.data)
-            for name, buf in ((c.OUTPUT_ACTION, self._buffers[write][:, :meta.n_act]),
-                              (c.OUTPUT_STATE, self._buffers[write][:, meta.n_act:])):
+            for name, buf in ((c.OUTPUT_ACTION, row[:, n_obs:n_obs + n_act]),
+                              (c.OUTPUT_STATE, row[:, n_obs + n_act:])):
                 binding.bind_output(name, 'cpu', 0, np.float32, buf.shape, buf.ctypes.data)
             self._bindings.append(binding)
-        self._current = 1           # the buffer holding the current state
-        self._n_act = meta.n_act
-        # Rows and zero vectors for the finiteness checks in step().
-        self._obs_row = self._obs[0]
-        self._obs_zeros = np.zeros(meta.n_obs, np.float32)
-        self._outputs_zeros = np.zeros(n_out, np.float32)
+        self._current = 1           # the row holding the current state
+        self._n_obs = n_obs
+        self._obs_shape = (n_obs,)
+        # Per row: the whole row, its observation and its action (1-D views), for step().
+        self._row_views = tuple(row[0] for row in self._rows)
+        self._obs_views = tuple(row[0, :n_obs] for row in self._rows)
+        self._action_views = tuple(row[0, n_obs:n_obs + n_act] for row in self._rows)
+        self._state_start = n_obs + n_act
+        self._row_zeros = np.zeros(width, np.float32)
         self.steps = 0
         self.rejected = 0
 
@@ -168,11 +173,11 @@ class ControllerSession:
     @property
     def state(self):
         """A copy of the recurrent state, shape (n_state,)."""
-        return self._buffers[self._current][0, self._n_act:].copy()
+        return self._row_views[self._current][self._state_start:].copy()
 
     def reset(self):
         """Zero the recurrent state (start of an episode, after a swap or a sensor gap)."""
-        self._buffers[self._current].fill(0.0)
+        self._row_views[self._current][self._state_start:] = 0.0
 
     def step(self, obs, dt):
         """Advance one control tick; return the action, shape (n_act,), finite and in limits.
@@ -185,27 +190,29 @@ class ControllerSession:
             return self._reject(f'dt {dt!r} is not a number')
         if not 0.0 < dt < math.inf:   # NaN fails both comparisons
             return self._reject(f'dt must be a finite number > 0 s, got {dt}')
-        obs_row = self._obs_row
-        if np.size(obs) != obs_row.size:
-            return self._reject(f'observation has {np.size(obs)} values, the model takes '
-                                f'{obs_row.size} ({", ".join(self.metadata.obs_names)})')
-        # Copy (and cast) straight into the bound buffer. A dot product with zeros is 0 when
-        # every value is finite and NaN otherwise (0 * inf = NaN), without overflow, in one
-        # BLAS call. On rejection the buffer is simply overwritten by the next step: the
-        # state is untouched.
-        obs_row[:] = obs if np.ndim(obs) == 1 else np.ravel(obs)
-        if obs_row.dot(self._obs_zeros) != 0.0:
-            bad = [n for n, v in zip(self.metadata.obs_names, obs_row) if not np.isfinite(v)]
-            return self._reject(f'non-finite observation (as float32) {", ".join(bad)}')
-        self._dt[0, 0] = dt
         written = 1 - self._current
+        obs_view = self._obs_views[written]
+        if obs.__class__ is np.ndarray and obs.shape == self._obs_shape:
+            obs_view[:] = obs          # the node's case: a vector of the right size
+        elif np.size(obs) != self._n_obs:
+            return self._reject(f'observation has {np.size(obs)} values, the model takes '
+                                f'{self._n_obs} ({", ".join(self.metadata.obs_names)})')
+        else:
+            obs_view[:] = obs if np.ndim(obs) == 1 else np.ravel(obs)
+        self._dt[0, 0] = dt
         self._session.run_with_iobinding(self._bindings[written])
-        outputs = self._buffers[written][0]
-        if outputs.dot(self._outputs_zeros) != 0.0:
+        # A dot product with zeros is 0 when every value is finite and NaN otherwise
+        # (0 * inf = NaN), without overflow, in one call: the observation (as float32) and
+        # both outputs at once. The model ran on the written row only: on rejection the
+        # current state is untouched.
+        if self._row_views[written].dot(self._row_zeros) != 0.0:
+            bad = [n for n, v in zip(self.metadata.obs_names, obs_view) if not np.isfinite(v)]
+            if bad:
+                return self._reject(f'non-finite observation (as float32) {", ".join(bad)}')
             return self._reject('the model produced a non-finite output')
         self._current = written
         self.steps += 1
-        return np.minimum(np.maximum(outputs[:self._n_act], self._low), self._high)
+        return np.minimum(np.maximum(self._action_views[written], self._low), self._high)
 
     def _reject(self, reason):
         self.rejected += 1

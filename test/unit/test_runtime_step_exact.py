@@ -33,6 +33,12 @@ def session(tmp_path):
      'observation has 4 values, the model takes 3 (obs_0, obs_1, obs_2)'),
     ([0.0, math.nan, math.inf], 0.02, 'non-finite observation (as float32) obs_1, obs_2'),
     ([1e39, 0.0, 0.0], 0.02, 'non-finite observation (as float32) obs_0'),
+    # The node passes a float64 vector: the same refusals on that path.
+    (np.array([0.0, math.nan, 0.0]), 0.02, 'non-finite observation (as float32) obs_1'),
+    (np.array([0.0, 0.0, -1e39]), 0.02, 'non-finite observation (as float32) obs_2'),
+    (np.zeros(4), 0.02, 'observation has 4 values, the model takes 3 (obs_0, obs_1, obs_2)'),
+    (np.zeros(2, np.float32), 0.02,
+     'observation has 2 values, the model takes 3 (obs_0, obs_1, obs_2)'),
 ])
 def test_each_refusal_word_for_word_with_the_state_kept(session, obs, dt, reason):
     state, steps = session.state, session.steps
@@ -50,6 +56,28 @@ def test_an_observation_of_any_shape_with_the_right_size_steps(session):
     column = session.step(np.array([[0.1], [0.2], [0.3]]), 0.02)
     np.testing.assert_array_equal(flat, column)
     assert session.steps == 3 and session.rejected == 0
+
+
+def test_after_a_refused_observation_it_steps_on_as_if_it_had_not_come(tmp_path):
+    path = tmp_path / 'pilot.onnx'
+    build_model(path, cell='gru', n_obs=3, n_hidden=8, n_act=1, seed=1)
+    session, twin = load_controller(path), load_controller(path)
+    good = np.array([0.3, -0.2, 0.1])
+    for s in (session, twin):
+        s.step(good, 0.02)
+    with pytest.raises(StepRejected):
+        session.step(np.array([math.inf, 0.0, 0.0]), 0.02)
+    np.testing.assert_array_equal(session.step(good * 2, 0.03), twin.step(good * 2, 0.03))
+    np.testing.assert_array_equal(session.state, twin.state)
+
+
+def test_reset_zeroes_the_state_only(session):
+    assert np.abs(session.state).max() > 0
+    session.reset()
+    np.testing.assert_array_equal(session.state, np.zeros_like(session.state))
+    fresh = load_controller(session.path)
+    obs = np.array([0.1, 0.2, 0.3])
+    np.testing.assert_array_equal(session.step(obs, 0.02), fresh.step(obs, 0.02))
 
 
 def test_the_state_is_a_copy(session):

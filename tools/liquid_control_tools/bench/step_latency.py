@@ -3,8 +3,9 @@
 Implementations, for each arch (cart-pole task, widths as shipped: 64 units, NCP 24):
   runtime   ControllerSession.step (validation, onnxruntime with IO binding, clipping) on the
             shipped model file when present, else an untrained export of the same graph
-  ort       onnxruntime alone: run_with_iobinding on pre-bound buffers (no checks), the
-            same file: what the runtime's checks cost is the difference
+  ort       onnxruntime alone: run_with_iobinding on pre-bound buffers (no checks, the
+            state alternating between two buffers as in the runtime), the same file: what
+            the runtime's checks cost is the difference
   floor     the same binding and call on a graph with the model's inputs and outputs that
             computes nothing: onnxruntime's per-call floor
   torch     the torch Policy eagerly (as trained), torch.inference_mode, one thread
@@ -49,7 +50,9 @@ class RuntimeStepper:
 
 
 class OrtStepper:
-    """onnxruntime only: inputs copied into bound buffers, one run_with_iobinding."""
+    """onnxruntime only: the observation copied into a bound buffer, one
+    run_with_iobinding; the state alternates between two bound buffers (no copy), as in the
+    runtime."""
     label = 'ort'
 
     def __init__(self, path):
@@ -61,23 +64,27 @@ class OrtStepper:
     def _bind(self, session, n_obs, n_state, n_act, dt):
         self.ort = session
         self.obs = np.zeros((1, n_obs), np.float32)
-        self.state = np.zeros((1, n_state), np.float32)
+        self.states = (np.zeros((1, n_state), np.float32), np.zeros((1, n_state), np.float32))
         self.dt = np.full((1, 1), dt, np.float32)
         self.action = np.zeros((1, n_act), np.float32)
-        self.state_out = np.zeros((1, n_state), np.float32)
-        self.binding = self.ort.io_binding()
-        for name, buf in (('obs', self.obs), ('state', self.state), ('dt', self.dt)):
-            self.binding.bind_input(name, 'cpu', 0, np.float32, buf.shape, buf.ctypes.data)
-        for name, buf in (('action', self.action), ('state_out', self.state_out)):
-            self.binding.bind_output(name, 'cpu', 0, np.float32, buf.shape, buf.ctypes.data)
+        self.bindings = []
+        for read, write in ((0, 1), (1, 0)):
+            binding = self.ort.io_binding()
+            for name, buf in (('obs', self.obs), ('state', self.states[read]),
+                              ('dt', self.dt)):
+                binding.bind_input(name, 'cpu', 0, np.float32, buf.shape, buf.ctypes.data)
+            for name, buf in (('action', self.action), ('state_out', self.states[write])):
+                binding.bind_output(name, 'cpu', 0, np.float32, buf.shape, buf.ctypes.data)
+            self.bindings.append(binding)
+        self.current = 0
 
     def reset(self):
-        self.state.fill(0.0)
+        self.states[self.current].fill(0.0)
 
     def __call__(self, obs):
         self.obs[0] = obs
-        self.ort.run_with_iobinding(self.binding)
-        self.state[...] = self.state_out
+        self.ort.run_with_iobinding(self.bindings[self.current])
+        self.current ^= 1
 
 
 class FloorStepper(OrtStepper):
