@@ -521,14 +521,16 @@ def miss_notes(results, misses):
         notes.append(
             'Runtime checks: the runtime minus onnxruntime alone, per arch: '
             + ', '.join(f'{ARCH_LABELS[a]} {checks[a]:+.1f} µs' for a in ARCHS if a in checks)
-            + '. Both run the same file on the same bound buffers in the same rounds; the '
-            'difference is what the runtime does in Python around the call: the dt and size '
-            'checks, the copy into the bound input, a finiteness test of the input and one '
-            'of the outputs (a dot product each), and the clip to the action limits (two '
-            'ufuncs and a new array) — half a dozen numpy calls of roughly a microsecond each '
-            'on this machine, more after a larger graph has pushed them out of the cache. '
-            'Getting within 2 µs means fewer calls per step: the finiteness tests and the '
-            'clip done by onnxruntime inside the graph, in one call with the network.')
+            + '. Both run the same file on alternating bound buffers in the same rounds; '
+            'the difference is what the runtime does in Python around the call: the dt and '
+            'shape checks, one finiteness test of the observation and both outputs (a dot '
+            'product), the clip to the action limits (two ufuncs and the returned array). '
+            'Timed alone, without onnxruntime, that Python costs about 1.8 µs per step here; '
+            'after a graph run it costs twice that and more, because the run has pushed the '
+            'interpreter\'s and numpy\'s code and data out of the caches (the larger the '
+            'graph, the more). Moving the checks and the clip into the graph (extra nodes '
+            'and outputs) was measured no cheaper. Within 2 µs would take the step out of '
+            'Python (a compiled extension around onnxruntime\'s C API).')
     if step and 'faster than torch' in names:
         notes.append('Runtime vs torch: see the per-round range in section 1; a ratio under '
                      'the target in every round is the implementation, not noise.')
