@@ -440,7 +440,7 @@ class ControllerNode(LifecycleNode):
         now = self.get_clock().now().nanoseconds
         previous, self._sim_previous_ns = self._sim_previous_ns, now
         dt = (now - previous) / 1e9 if previous is not None else self._config.period_s
-        self._timed_tick(now, dt)
+        self._run_tick(now, dt)
 
     def _timed_tick(self, now_ns, dt):
         """A tick outside the wall-clock loop (which times its own), recorded in the stats."""
@@ -484,9 +484,11 @@ class ControllerNode(LifecycleNode):
             self._run_tick(now, self._config.period_s)
 
     def _run_tick(self, now_ns, dt):
+        """A tick on sim time or from the sensor trigger: an exception is reported and the
+        safe command goes out, and the node goes on, as with the wall-clock loop."""
         try:
             self._timed_tick(now_ns, dt)
-        except Exception as exc:      # as the loop does: report, safe command, go on
+        except Exception as exc:
             self._on_loop_error(exc)
 
     def _on_loop_error(self, exc):

@@ -5,6 +5,7 @@ driven over DDS by reliability.harness; each fault is injected into the running 
 import numpy as np
 import pytest
 from lifecycle_msgs.msg import Transition
+from rosgraph_msgs.msg import Clock
 from lifecycle_msgs.srv import ChangeState
 from sensor_msgs.msg import JointState
 
@@ -21,6 +22,34 @@ def nut(tmp_path):
     node = NodeUnderTest('cartpole', probe_model(tmp_path / 'probe.onnx', 'cartpole'))
     publisher = node.publisher(JointState, '/joint_states')
     feed = node.driver.node.create_timer(0.01, lambda: publisher.publish(joint_state()))
+    node.safe = np.asarray(node.values['action.safe'], dtype=np.float64)
+    try:
+        assert node.wait_matched()
+        assert node.commands.wait_for(lambda v: not np.array_equal(v, node.safe), 10.0), \
+            'the node controls before the fault'
+        yield node
+    finally:
+        node.driver.node.destroy_timer(feed)
+        node.close()
+
+
+@pytest.fixture
+def sim_nut(tmp_path):
+    """The node on sim time: the feed publishes a sensor message, then advances /clock by
+    one 10 ms period, as a simulator in lockstep does."""
+    node = NodeUnderTest('cartpole', probe_model(tmp_path / 'probe.onnx', 'cartpole'),
+                         use_sim_time=True, control_rate_hz=100.0)
+    sensors = node.publisher(JointState, '/joint_states')
+    clock = node.publisher(Clock, '/clock')
+    now = [1_000_000_000]
+
+    def step():
+        sensors.publish(joint_state())
+        now[0] += 10_000_000
+        msg = Clock()
+        msg.clock.sec, msg.clock.nanosec = divmod(now[0], 1_000_000_000)
+        clock.publish(msg)
+    feed = node.driver.node.create_timer(0.01, step)
     node.safe = np.asarray(node.values['action.safe'], dtype=np.float64)
     try:
         assert node.wait_matched()
@@ -58,6 +87,12 @@ def test_a_tick_that_raises_gives_the_safe_command_and_control_resumes(nut):
     finally:
         del core.tick                      # the class's tick again
     assert nut.commands.wait_for(lambda v: not np.array_equal(v, nut.safe), 5.0)
+
+
+def test_on_sim_time_a_tick_that_raises_gives_the_safe_command_and_control_resumes(sim_nut):
+    # The same policy as the wall-clock loop: report, safe command, go on (the exception
+    # used to escape to the executor and stop the node).
+    test_a_tick_that_raises_gives_the_safe_command_and_control_resumes(sim_nut)
 
 
 def test_shutdown_through_the_lifecycle_service_publishes_the_safe_command(nut):
