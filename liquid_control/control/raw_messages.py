@@ -1,4 +1,4 @@
-"""Serialized sensor messages read without rclpy's Python message conversion.
+"""Serialized messages read and written without rclpy's Python message conversion.
 
 Taking a sensor_msgs/JointState the usual way costs tens of microseconds per message, most of
 it building Python objects for fields the controller never reads; the model step it feeds
@@ -11,6 +11,10 @@ code runs unchanged on either. Other message types keep rclpy's deserialisation.
 
 A view decodes its bytes when it is made; bytes that do not hold a whole message raise
 ValueError, which the observation source counts as an unreadable message.
+
+The command goes out the same way: `raw_encoder` packs a std_msgs/Float64MultiArray (empty
+layout) or a geometry_msgs/Twist straight into CDR bytes, which rclpy publishes as they are
+(a few microseconds less per tick than filling and converting a message object).
 """
 from __future__ import annotations
 
@@ -18,8 +22,10 @@ import struct
 
 import numpy as np
 
-from liquid_control.interfaces import JOINT_STATE, ODOMETRY, PATH
+from liquid_control.interfaces import (FLOAT64_ARRAY, JOINT_STATE, ODOMETRY, PATH, TWIST,
+                                       TWIST_FIELDS)
 
+_CDR_LE = b'\x00\x01\x00\x00'                             # encapsulation: CDR little endian
 _ENCAPSULATIONS = {b'\x00\x01': '<', b'\x00\x00': '>'}     # CDR little / big endian
 _HEADER_SIZE = 4                                           # encapsulation id + options
 _STRUCTS = {order: (struct.Struct(order + 'I'), struct.Struct(order + 'i'))
@@ -173,3 +179,26 @@ def raw_decoder(msg_type):
     """A function serialized bytes -> message view for `msg_type`, or None when the type
     has no fast decoder (take it deserialised)."""
     return DECODERS.get(msg_type)
+
+
+def raw_encoder(msg_type, names):
+    """A function command values -> serialized bytes of `msg_type` (what
+    actions.message_builder's message serializes to), or None for a type without one
+    (TwistStamped: its stamp is taken at each call; build the message)."""
+    n = len(names)
+    if msg_type == FLOAT64_ARRAY:
+        # layout.dim (empty sequence), layout.data_offset, data (sequence of n doubles,
+        # aligned to 8 from the end of the encapsulation: 4 bytes of padding).
+        packer = struct.Struct(f'<4sIII4x{n}d')
+        return lambda command: packer.pack(_CDR_LE, 0, 0, n, *command)
+    if msg_type == TWIST:
+        slots = [TWIST_FIELDS.index(name) for name in names]     # the order on the wire
+        packer = struct.Struct('<4s6d')
+
+        def encode(command):
+            fields = [0.0] * 6
+            for slot, value in zip(slots, command):
+                fields[slot] = value
+            return packer.pack(_CDR_LE, *fields)
+        return encode
+    return None

@@ -47,7 +47,7 @@ from liquid_control.control.core import ControlCore, Outcome, load_bound_control
 from liquid_control.control.diagnostics import STATUS_NAME, controller_report
 from liquid_control.control.loop import SWITCH_INTERVAL_S, TickStats, WallClockLoop, monotonic_ns
 from liquid_control.control.observations import ObservationLayout, ObservationSource
-from liquid_control.control.raw_messages import raw_decoder
+from liquid_control.control.raw_messages import raw_decoder, raw_encoder
 from liquid_control.interfaces import DIAGNOSTICS, PATH, message_class, stamp_to_ns
 from liquid_control.runtime import ModelContractError
 
@@ -305,7 +305,9 @@ class ControllerNode(LifecycleNode):
                                  config.dt_source)
         sink = config.sink
         clock = self.get_clock()
-        self._build_command = message_builder(
+        # Serialized bytes where the type has a fixed layout, else a message object:
+        # rclpy publishes either.
+        self._build_command = raw_encoder(sink.msg_type, sink.names) or message_builder(
             sink.msg_type, sink.names, message_class(sink.msg_type),
             stamp=lambda: clock.now().to_msg())
         self._cmd_pub = self.create_publisher(message_class(sink.msg_type), sink.topic,

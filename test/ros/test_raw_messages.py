@@ -17,9 +17,11 @@ from rclpy.serialization import deserialize_message, serialize_message
 from sensor_msgs.msg import JointState
 
 from liquid_control.control.observations import path_xy
+from liquid_control.control.actions import message_builder
 from liquid_control.control.raw_messages import (JointStateView, OdometryView, PathView,
-                                                 raw_decoder)
-from liquid_control.interfaces import FLOAT64_ARRAY, JOINT_STATE, ODOMETRY, PATH
+                                                 raw_decoder, raw_encoder)
+from liquid_control.interfaces import (FLOAT64_ARRAY, JOINT_STATE, ODOMETRY, PATH, TWIST,
+                                       TWIST_FIELDS, TWIST_STAMPED, message_class)
 
 doubles = st.floats(allow_nan=True, allow_infinity=True, width=64)
 names = st.text(st.characters(blacklist_categories=('Cs',), blacklist_characters='\x00'),
@@ -254,3 +256,37 @@ def test_a_name_that_is_not_utf8_is_read_with_replacement_characters():
     at = data.index(b'ab\x00')
     data[at:at + 2] = b'\xffb'
     assert JointStateView(bytes(data)).name == ['\ufffdb']
+
+
+@given(st.lists(doubles, min_size=1, max_size=8))
+@settings(max_examples=200, deadline=None)
+def test_float64_array_commands_are_written_as_rclpy_reads_them(values):
+    names = [f'a{i}' for i in range(len(values))]
+    data = raw_encoder(FLOAT64_ARRAY, names)(np.array(values))
+    msg = deserialize_message(data, message_class(FLOAT64_ARRAY))
+    built = message_builder(FLOAT64_ARRAY, names, message_class(FLOAT64_ARRAY))(values)
+    assert same(list(msg.data), list(built.data)) and same(list(msg.data), values)
+    assert (list(msg.layout.dim), msg.layout.data_offset) == ([], 0)
+    # Byte for byte what rclpy writes, but for the padding (its content is unspecified).
+    reference = serialize_message(built)
+    assert len(data) == len(reference)
+    assert data[:16] == reference[:16] and data[20:] == reference[20:]
+
+
+@given(st.permutations(TWIST_FIELDS).flatmap(
+    lambda fields: st.tuples(st.just(fields[:3]), st.lists(doubles, min_size=3, max_size=3))))
+@settings(max_examples=200, deadline=None)
+def test_twist_commands_are_written_as_rclpy_reads_them(case):
+    names, values = case
+    data = raw_encoder(TWIST, names)(np.array(values))
+    msg = deserialize_message(data, message_class(TWIST))
+    built = message_builder(TWIST, names, message_class(TWIST))(values)
+    assert data == serialize_message(built)
+    got = {f'{part}.{axis}': getattr(getattr(msg, part), axis)
+           for part, axis in (name.split('.') for name in TWIST_FIELDS)}
+    assert same([got[n] for n in names], values)
+    assert all(got[n] == 0.0 for n in TWIST_FIELDS if n not in names)
+
+
+def test_a_stamped_twist_has_no_encoder():
+    assert raw_encoder(TWIST_STAMPED, ['linear.x']) is None
