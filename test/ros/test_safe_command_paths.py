@@ -17,11 +17,10 @@ from ros_fixtures import joint_state
 NODE = '/liquid_controller'
 
 
-@pytest.fixture
-def nut(tmp_path):
-    node = NodeUnderTest('cartpole', probe_model(tmp_path / 'probe.onnx', 'cartpole'))
-    publisher = node.publisher(JointState, '/joint_states')
-    feed = node.driver.node.create_timer(0.01, lambda: publisher.publish(joint_state()))
+def controlling(node, feed):
+    """Run `feed` every 10 ms, wait until the node controls, hand the node over; stop the
+    feed and close the node afterwards."""
+    timer = node.driver.node.create_timer(0.01, feed)
     node.safe = np.asarray(node.values['action.safe'], dtype=np.float64)
     try:
         assert node.wait_matched()
@@ -29,8 +28,15 @@ def nut(tmp_path):
             'the node controls before the fault'
         yield node
     finally:
-        node.driver.node.destroy_timer(feed)
+        node.driver.node.destroy_timer(timer)
         node.close()
+
+
+@pytest.fixture
+def nut(tmp_path):
+    node = NodeUnderTest('cartpole', probe_model(tmp_path / 'probe.onnx', 'cartpole'))
+    publisher = node.publisher(JointState, '/joint_states')
+    yield from controlling(node, lambda: publisher.publish(joint_state()))
 
 
 @pytest.fixture
@@ -49,16 +55,7 @@ def sim_nut(tmp_path):
         msg = Clock()
         msg.clock.sec, msg.clock.nanosec = divmod(now[0], 1_000_000_000)
         clock.publish(msg)
-    feed = node.driver.node.create_timer(0.01, step)
-    node.safe = np.asarray(node.values['action.safe'], dtype=np.float64)
-    try:
-        assert node.wait_matched()
-        assert node.commands.wait_for(lambda v: not np.array_equal(v, node.safe), 10.0), \
-            'the node controls before the fault'
-        yield node
-    finally:
-        node.driver.node.destroy_timer(feed)
-        node.close()
+    yield from controlling(node, step)
 
 
 def is_safe(nut):
