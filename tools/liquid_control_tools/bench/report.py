@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import plots
 from .common import ARCH_LABELS, ARCHS
+from .loop_timing import MISSED_RESOLUTION_PERCENT, P99_RESOLUTION_US
 
 TORCH_SPEEDUP_TARGET = 2.0
 CHECKS_TARGET_US = 2.0       # what the runtime's checks may add to onnxruntime alone, same run
@@ -271,8 +272,9 @@ def section_loop(result, img):
     ]
     if ratios:
         text += [
-            'The node against its floors, same run (a floor with no missed tick, or a p99 '
-            'under 1 µs, is read as 0.05% or 1 µs):',
+            f'The node against its floors, same run (a floor with no missed tick, or a p99 '
+            f'under {P99_RESOLUTION_US:g} µs, is read as {MISSED_RESOLUTION_PERCENT:g}% or '
+            f'{P99_RESOLUTION_US:g} µs):',
             '',
             table(('rate', 'p99: node / bare loop', 'missed: node / bare loop',
                    'p99: plain timer / node', 'C loop p99 µs'), ratios),
