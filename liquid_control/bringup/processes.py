@@ -4,6 +4,7 @@ tests and the development tools start every node through this module.
 """
 from __future__ import annotations
 
+import fcntl
 import math
 import os
 import random
@@ -40,6 +41,68 @@ def private_domain_id(rng=None, domains=RUN_DOMAINS):
     """A DDS domain for one run, drawn from `domains` (RUN_DOMAINS, or TEST_DOMAINS for a
     test session)."""
     return (rng or random.SystemRandom()).choice(domains)
+
+
+# One lock file per domain, shared by every user of the host (the folder is world-writable
+# and sticky, like /tmp itself).
+DOMAIN_LEASE_DIR = Path(tempfile.gettempdir()) / 'liquid_control_dds_domains'
+
+
+class DomainLease:
+    """A DDS domain held by one run, host-wide: an exclusive lock on the domain's file in
+    DOMAIN_LEASE_DIR, so runs started together (threads of one process, separate
+    processes, other users) never share a domain: two simulators on one domain would feed
+    each other's controllers. The lock goes with `release()`, or with the process."""
+
+    def __init__(self, domains=RUN_DOMAINS, rng=None):
+        self.domain_id = None
+        self._fd = None
+        _lease_folder()
+        order = list(domains)
+        (rng or random.SystemRandom()).shuffle(order)
+        for domain in order:
+            fd = _try_lock(DOMAIN_LEASE_DIR / f'{domain}.lock')
+            if fd is not None:
+                self.domain_id, self._fd = domain, fd
+                return
+        raise RuntimeError(
+            f'no free DDS domain: all {len(order)} of domains {min(order)}..{max(order)} are '
+            f'held by runs on this host (their locks are in {DOMAIN_LEASE_DIR}); wait for '
+            'some to end, or give the run a domain of its own')
+
+    def release(self):
+        if self._fd is not None:
+            os.close(self._fd)                 # closing the file drops its lock
+            self._fd = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+
+def _lease_folder():
+    try:
+        DOMAIN_LEASE_DIR.mkdir()
+        DOMAIN_LEASE_DIR.chmod(0o1777)
+    except FileExistsError:
+        pass
+
+
+def _try_lock(path):
+    """An open descriptor holding an exclusive lock on `path`, or None if another holds it
+    (or the file belongs to someone who does not let us open it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+    except PermissionError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def fastdds_profile():

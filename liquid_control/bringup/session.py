@@ -22,8 +22,8 @@ from liquid_control.interfaces import (CLOCK, CLOCK_TYPE, CONTROLLER_STATUS_SUFF
 from liquid_control.tasks import DEFAULT_TASK, get_task
 
 from . import sim_launch as sl
-from .processes import (IN_PROCESS_DDS_VARIABLES, NodeProcess, isolated_environment,
-                        node_command)
+from .processes import (IN_PROCESS_DDS_VARIABLES, DomainLease, NodeProcess,
+                        isolated_environment, node_command)
 
 LOCKSTEP_TIMEOUT_S = 5.0
 LOCKSTEP_SENSOR_TIMEOUT_S = 2.0
@@ -109,6 +109,11 @@ class SimSession:
             # sensor_timeout_s of wall time: on a loaded machine that can drop a fresh one.
             self.controller_params['sensor_timeout_s'] = LOCKSTEP_SENSOR_TIMEOUT_S
         self.controller_params.update(controller_params or {})
+        # Without a domain given, the run leases one (held until `stop`), so runs started
+        # together never share it, whatever ROS_DOMAIN_ID the caller's process has.
+        self._domain_lease = DomainLease() if domain_id is None else None
+        if self._domain_lease is not None:
+            domain_id = self._domain_lease.domain_id
         self.env = isolated_environment(domain_id, self.run_dir / 'ros_log')
         self.domain_id = int(self.env['ROS_DOMAIN_ID'])
         self.python = python
@@ -393,6 +398,8 @@ class SimSession:
                 self._writer.close()
             except OSError as exc:         # the last chunk and the summary did not fit
                 self._close_error = f'closing the bag failed: {exc}'
+        if self._domain_lease is not None:
+            self._domain_lease.release()
         return codes
 
     @property

@@ -56,7 +56,7 @@ def add_arguments(parser):
                         help='physics change, e.g. pole_mass_scale=1.5 (repeatable)')
     parser.add_argument('--runs-dir', default='runs', help='where runs/<timestamp>/ goes')
     parser.add_argument('--domain-id', type=int, default=None,
-                        help='DDS domain (default: a random private one)')
+                        help='DDS domain (default: a free private one, held for the run)')
     parser.add_argument('--quiet', action='store_true', help='no progress display')
 
 
@@ -168,7 +168,6 @@ class Progress:
 
 
 def run(args):
-    from liquid_control.bringup.processes import private_domain_id
     from liquid_control.bringup.session import ProcessFailed, SimSession
     from liquid_control.recording.analysis import format_summary, load_run, summarize_run
     from liquid_control.recording.plot import plot_run
@@ -203,8 +202,7 @@ def run(args):
     session = SimSession(run_dir, task=args.task, controller=args.controller,
                          model=args.model, mode=args.mode, duration=args.duration,
                          seed=args.seed, controller_clock=clock, sim_params=sim_params,
-                         domain_id=args.domain_id if args.domain_id is not None
-                         else private_domain_id())
+                         domain_id=args.domain_id)
     what = Path(args.model).stem if args.model else (
         f'{args.task}_{args.controller}' if args.controller != 'expert' else f'{args.task} expert')
     print(f'liquid-control demo: {what} on {args.task}, {args.duration:g} s in {args.mode} mode '
