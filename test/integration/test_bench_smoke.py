@@ -110,12 +110,18 @@ def test_trigger_closed_loop_runs_every_cell_within_the_limits(bench):
     assert set(r['conditions']) == {'periodic', 'jitter', 'poisson'}
     for cell in r['cells'].values():
         assert cell['episodes'] == r['episodes'] >= 1
-        assert cell['unfinished'] == 0 and cell['unclean_exits'] == 0
+        assert cell['unfinished'] == 0 and cell['unclean_exits'] == 0, cell['unclean_exit_codes']
         # Every sensor message ticked (lockstep answers each), none outside the limits.
         assert cell['commands'] > 0 and cell['bad_commands'] == 0
         low, high = cell['success_ci95']
         assert 0 <= low <= cell['successes'] / cell['episodes'] <= high <= 1
     assert all(cell['reference']['episodes'] > 0 for cell in r['cells'].values())
+    # Sampled as trained, the shipped models hold every episode (100/100 without ROS): a
+    # run whose nodes met another run's (two simulators on one domain) fails here.
+    for arch in r['archs']:
+        cell = r['cells'][f'{arch}/periodic']
+        if cell['model_source'] == 'shipped':
+            assert cell['successes'] == cell['episodes'], cell
 
 
 def test_training_cost_has_every_model(bench):

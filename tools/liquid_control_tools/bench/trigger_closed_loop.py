@@ -104,6 +104,8 @@ def run(ctx):
                     'sensor_messages': sum(e['sensor_messages'] for e in runs),
                     'unclean_exits': sum(any(c != 0 for c in e['exit_codes'].values())
                                          for e in runs),
+                    'unclean_exit_codes': [e['exit_codes'] for e in runs
+                                           if any(c != 0 for c in e['exit_codes'].values())],
                     'model_source': models[arch][1]}
             cell['reference'] = reference(models[arch][0], in_process,
                                           10 if ctx.quick else REFERENCE_EPISODES)
