@@ -55,6 +55,7 @@ setup(
         'liquid_control.tasks': [
             'cartpole = liquid_control.tasks.cartpole:TASK',
             'diffdrive = liquid_control.tasks.diffdrive:TASK',
+            'cartpole_positions = liquid_control.tasks.cartpole.positions:TASK',
         ],
     },
 )

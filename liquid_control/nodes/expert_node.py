@@ -38,6 +38,10 @@ class ExpertNode(Node):
     def __init__(self, node_name=NODE_NAME, **kwargs):
         super().__init__(node_name, **kwargs)
         self.task = get_task(declare(self, 'task', '', 'The task whose expert runs.'))
+        if self.task.full_task is not None:
+            # A task observed in part has the full task's expert, which needs the full
+            # observation: the node subscribes to it as the full task's controller would.
+            self.task = self.task.full_task
         rate = declare(self, 'control_rate_hz', 1.0 / self.task.nominal_dt,
                        'Ticks per second of the node clock.')
         params_file = declare(self, 'params_file', str(self.task.params_file or ''),

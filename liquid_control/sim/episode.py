@@ -9,8 +9,13 @@ Disturbances, each off by default:
   event_sampling  observations at Poisson times instead: each interval is exponential with
                 mean nominal_dt (whole physics steps, at least one), as an event-driven
                 sensor; the policy steps on each with the true dt (overrides dt_jitter)
+  dropout_probability  after each observation, the chance that a burst of sensor messages
+                is lost: the next `dropout_ticks` on average (geometric) sampling intervals
+                pass without one, the last command held, and the policy then steps with the
+                whole gap as dt (as controller_node would, short of its sensor timeout)
   action_delay  ticks before an action reaches the actuator (the safe action fills the gap)
-A policy is any object with reset() and act(obs, dt) -> action.
+A policy is any object with reset() and act(obs, dt) -> action; one with bind(env) (a
+privileged expert) is bound to the environment before each episode.
 """
 from __future__ import annotations
 
@@ -37,7 +42,8 @@ class EpisodeResult:
 
 
 def run_episode(env, policy, rng, duration=None, nominal_dt=0.02, obs_noise=0.0,
-                dt_jitter=0.0, action_delay=0, event_sampling=False, record=False):
+                dt_jitter=0.0, action_delay=0, event_sampling=False, dropout_probability=0.0,
+                dropout_ticks=5.0, record=False):
     """One episode from env.reset(rng); ends at `duration` s of sim time (default: the
     task's env.time_limit after reset) or when env.done().
 
@@ -49,9 +55,21 @@ def run_episode(env, policy, rng, duration=None, nominal_dt=0.02, obs_noise=0.0,
     if action_delay < 0 or int(action_delay) != action_delay:
         raise ValueError(f'action_delay must be a whole number of ticks >= 0; '
                          f'got {action_delay}')
+    if not 0.0 <= dropout_probability < 1.0 or not dropout_ticks >= 1.0:
+        raise ValueError(f'dropout_probability must be in [0, 1) and dropout_ticks >= 1; '
+                         f'got {dropout_probability} and {dropout_ticks}')
     reset_rng, noise_rng = rng.spawn(2)
     env.reset(reset_rng)
     policy.reset()
+    if hasattr(policy, 'bind'):
+        policy.bind(env)
+
+    def sampling_interval():
+        if event_sampling:
+            return noise_rng.exponential(nominal_dt)
+        if dt_jitter:
+            return nominal_dt * (1.0 + noise_rng.uniform(-dt_jitter, dt_jitter))
+        return nominal_dt
     if duration is None:
         duration = env.time_limit
     noise_scale = obs_noise * np.asarray(env.obs_scale, dtype=np.float64)
@@ -71,12 +89,11 @@ def run_episode(env, policy, rng, duration=None, nominal_dt=0.02, obs_noise=0.0,
             log['dts'].append(dt)
         pending.append(action)
         env.apply(pending.popleft())
-        if event_sampling:
-            period = noise_rng.exponential(nominal_dt)
-        elif dt_jitter:
-            period = nominal_dt * (1.0 + noise_rng.uniform(-dt_jitter, dt_jitter))
-        else:
-            period = nominal_dt
+        period = sampling_interval()
+        # Drawn only when dropouts are on: the other conditions keep their random streams.
+        if dropout_probability and noise_rng.uniform() < dropout_probability:
+            lost = noise_rng.geometric(1.0 / dropout_ticks)
+            period += sum(sampling_interval() for _ in range(lost))
         dt = env.advance(period)
         ret += env.reward()
         steps += 1

@@ -129,6 +129,9 @@ class Task:
     gazebo: Gazebo | None = None
     plot: Plot = field(default_factory=Plot)
     training: dict = field(default_factory=dict)  # Config overrides: {'*' or arch: {...}}
+    # The full task this one observes in part (tasks/partial.py), or None: its environment
+    # is the full one observed in part, its expert the full one's on the full observation.
+    full_task: Task | None = None
 
     def __post_init__(self):
         obs_scale = tuple(float(v) for v in self.obs_scale) or (1.0,) * len(self.obs_names)
@@ -171,6 +174,11 @@ class Task:
         for key, change in self.physics.items():
             if not isinstance(change, PhysicsChange):
                 self._fail(f'physics[{key!r}] must be a PhysicsChange')
+        if self.full_task is not None:
+            hidden = [n for n in self.obs_names if n not in self.full_task.obs_names]
+            if hidden or self.action_names != self.full_task.action_names:
+                self._fail(f'observes part of task {self.full_task.name!r}: its obs_names must '
+                           f'be among that task\'s and its actions the same')
         for figure in self.figures:
             if len(figure) != 3 or not all(isinstance(part, str) for part in figure):
                 self._fail(f'figures entries are (metric, label, unit or "%"), got {figure!r}')
@@ -212,6 +220,9 @@ class Task:
     def make_env(self, physics=None):
         """A fresh environment of this task (sim.env.TaskEnv), with optional physics
         changes by name ({'pole_mass_scale': 1.3})."""
+        if self.full_task is not None:
+            from liquid_control.sim.partial import ObservedPart
+            return ObservedPart(self.full_task.make_env(physics), self)
         return load_object(self.env)(physics=physics, task=self)
 
     def make_expert(self):
@@ -219,6 +230,9 @@ class Task:
         if self.expert is None:
             raise TaskDefinitionError(f'task {self.name!r} has no expert: train its '
                                       'controllers from recordings instead')
+        if self.full_task is not None:
+            from liquid_control.sim.partial import PrivilegedExpert
+            return PrivilegedExpert(self.full_task.make_expert())
         return load_object(self.expert)()
 
     def training_overrides(self, arch):
