@@ -3,11 +3,11 @@
     ros2 launch liquid_control controller.launch.py task:=cartpole controller:=cfc
     ros2 launch liquid_control controller.launch.py model:=/path/to/model.onnx params_file:=my.yaml
 
-Arguments: task (any installed task), controller (cfc | ltc | ncp | gru), model,
-params_file, use_sim_time, namespace, autostart, log_level (see `ros2 launch liquid_control
-controller.launch.py -s`). What they select is decided in
-liquid_control.bringup.controller_launch; this file only wires it up. The node is a managed
-(lifecycle) node that walks itself to active unless autostart:=false.
+Arguments: task (any installed task), controller (cfc | ltc | ncp | gru, shipped; mlp |
+mlp_stack | lstm once trained), model, params_file, use_sim_time, namespace, autostart,
+log_level (see `ros2 launch liquid_control controller.launch.py -s`). What they select is
+decided in liquid_control.bringup.controller_launch; this file only wires it up. The node is a
+managed (lifecycle) node that walks itself to active unless autostart:=false.
 """
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction

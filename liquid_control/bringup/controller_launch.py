@@ -3,7 +3,8 @@ launch file, which includes it). The launch files stay thin: everything they dec
 plain Python that the tests exercise without the launch system.
 
     task        any installed task: its controller parameters file and its model names
-    controller  cfc | ltc | ncp | gru: the shipped model <task>_<controller>
+    controller  an arch this project trains: the model <task>_<controller> (cfc, ltc, ncp and
+                gru are shipped; mlp, mlp_stack and lstm once trained into a models folder)
     model       a model name or path that overrides task + controller
     params_file a parameters file that replaces the task's
     use_sim_time, namespace, autostart, log_level
@@ -47,8 +48,8 @@ class LaunchArgument:
 LAUNCH_ARGUMENTS = (
     LaunchArgument('task', DEFAULT_TASK, "Task: selects its controller parameters file and the "
                    'shipped model names (`liquid-control tasks` lists the installed ones).'),
-    LaunchArgument('controller', 'cfc', 'Controller architecture: the shipped model '
-                   '<task>_<controller>.', ARCHS),
+    LaunchArgument('controller', 'cfc', 'Controller architecture: the model '
+                   '<task>_<controller> (cfc, ltc, ncp and gru are shipped).', ARCHS),
     LaunchArgument('model', '', 'Model name or .onnx path; overrides task + controller.'),
     LaunchArgument('params_file', '', "Parameters file for liquid_controller; default the "
                    "task's (share/liquid_control/config/<task>.yaml for the built-in ones)."),

@@ -63,9 +63,9 @@ class ProcessFailed(RuntimeError):
 
 
 class SimSession:
-    """One run. `controller` is cfc | ltc | ncp | gru (controller_node with the shipped
-    model, or `model`), or 'expert' (the task's expert as a node), or None (no controller:
-    the caller drives the command topic itself).
+    """One run. `controller` is an arch of contract.ARCHS (controller_node with the model
+    <task>_<arch>, or `model`), or 'expert' (the task's expert as a node), or None (no
+    controller: the caller drives the command topic itself).
 
     `controller_clock` 'sim' (use_sim_time, required for lockstep) or 'wall' (the
     controller's own wall-clock loop, realtime mode only).

@@ -12,12 +12,13 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from liquid_control.runtime.contract import ARCHS
 from liquid_control.share import PACKAGE, share_file
 from liquid_control.tasks import DEFAULT_TASK, get_task
 
 from .controller_launch import LAUNCH_ARGUMENTS, LaunchArgument, LaunchArgumentError, resolve_task
 
-CONTROLLERS = ('cfc', 'ltc', 'ncp', 'gru')   # as launch/controller.launch.py takes
+CONTROLLERS = ARCHS   # as launch/controller.launch.py takes
 EXPERT = 'expert'
 MODES = ('realtime', 'fast', 'lockstep')
 # Sensors per second in realtime mode when the controller runs on the wall clock: well above

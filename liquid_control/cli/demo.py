@@ -14,12 +14,13 @@ from datetime import datetime
 from pathlib import Path
 
 from liquid_control.control.path_features import wrap_angle
+from liquid_control.runtime.contract import ARCHS
 from liquid_control.tasks import DEFAULT_TASK, task_names
 
-HELP = ('Run a controller (cfc | ltc | ncp | gru | expert) against the MuJoCo simulator over '
-        'ROS 2; record an MCAP bag, plot, summarise.')
+HELP = ('Run a controller (cfc | ltc | ncp | gru | expert; mlp | mlp_stack | lstm once trained) '
+        'against the MuJoCo simulator over ROS 2; record an MCAP bag, plot, summarise.')
 
-CONTROLLERS = ('cfc', 'ltc', 'ncp', 'gru', 'expert')
+CONTROLLERS = (*ARCHS, 'expert')
 DEFAULT_DURATION_S = 30.0
 
 
@@ -27,7 +28,8 @@ def add_arguments(parser):
     parser.add_argument('--task', choices=task_names(), default=DEFAULT_TASK,
                         help=f'an installed task (default {DEFAULT_TASK})')
     parser.add_argument('--controller', choices=CONTROLLERS, default='cfc',
-                        help='shipped model <task>_<controller>, or the task\'s expert')
+                        help='model <task>_<controller> (shipped, or trained into models/), '
+                        'or the task\'s expert')
     parser.add_argument('--model', default='',
                         help='ONNX file (or model name) to run instead of the shipped one')
     parser.add_argument('--duration', type=float, default=None,

@@ -1,7 +1,7 @@
 """`liquid-control train`: train, export, evaluate and document controllers.
 
     liquid-control train --task cartpole --arch cfc [--seed 0] [--out models]
-    liquid-control train --all [--out models]
+    liquid-control train --all [--arch mlp] [--out models]
     liquid-control train --from-bag BAG [BAG ...] --config my_robot.yaml --arch cfc [--out DIR]
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from liquid_control.runtime.contract import ARCHS
+from liquid_control.runtime.contract import ARCHS, LIQUID_AND_GRU
 from liquid_control.training.bag_dataset import TIME_BASES
 from liquid_control.tasks import get_task, task_names
 
@@ -22,12 +22,14 @@ def add_arguments(parser):
     which.add_argument('--task', choices=task_names(),
                        help='the task to train for (any installed task with an expert)')
     which.add_argument('--all', action='store_true',
-                       help='every installed task that has an expert x every arch')
+                       help='every installed task that has an expert x the shipped archs '
+                            f'({", ".join(LIQUID_AND_GRU)}), or x --arch if given')
     which.add_argument('--from-bag', nargs='+', metavar='BAG',
                        help='rosbag2 recordings (MCAP or sqlite3) of the robot driven by another '
                             'controller or by hand: learn its commands (needs --config)')
     parser.add_argument('--arch', choices=ARCHS,
-                        help='the cell (required with --task and --from-bag)')
+                        help='the cell (required with --task and --from-bag; with --all, '
+                             'train only this one)')
     bag = parser.add_argument_group('training from bags')
     bag.add_argument('--config', help="the controller_node parameters file the model will run "
                      "with: its observation mapping builds the inputs, its action topic, names "
@@ -66,7 +68,9 @@ def run(args):
         return 2
     from liquid_control.training.train import train
     tasks = [t for t in task_names() if get_task(t).has_expert]
-    jobs = [(t, a) for t in tasks for a in ARCHS] if args.all else [(args.task, args.arch)]
+    # --all rebuilds the shipped models (make models); a baseline only when asked for.
+    archs = (args.arch,) if args.arch else LIQUID_AND_GRU
+    jobs = [(t, a) for t in tasks for a in archs] if args.all else [(args.task, args.arch)]
     failed = []
     for task, arch in jobs:
         report = train(task, arch, seed=args.seed, out_dir=args.out, quick=args.quick,

@@ -25,7 +25,12 @@ OUTPUT_STATE = 'state_out'
 INPUT_NAMES = (INPUT_OBS, INPUT_STATE, INPUT_DT)
 OUTPUT_NAMES = (OUTPUT_ACTION, OUTPUT_STATE)
 
-ARCHS = ('cfc', 'ltc', 'ncp', 'gru')      # what this project trains; a file may name any arch
+# What this project trains (a file may name any arch). The liquid cells and the GRU are the
+# shipped models of the built-in tasks; the baselines are in the study to show what the
+# networks gain over no memory (mlp), a fixed window (mlp_stack) and a gated RNN (lstm).
+LIQUID_AND_GRU = ('cfc', 'ltc', 'ncp', 'gru')
+BASELINES = ('mlp', 'mlp_stack', 'lstm')
+ARCHS = LIQUID_AND_GRU + BASELINES
 ARCH_NAME = re.compile(r'^[a-z][a-z0-9_-]{0,31}$')   # e.g. mlp, lstm, gru, my_policy
 
 META_PREFIX = 'liquid_control.'

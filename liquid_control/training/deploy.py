@@ -6,7 +6,8 @@ forms below fold everything that is constant after training into the weights:
   z = [obs, sin(angles), cos(angles)], so Linear(features) = Linear'(z));
 - the dt / nominal_dt scaling into the weights that multiply time;
 - wiring masks into the weights they mask (NCP, LTC);
-- CfC's four input projections (ff1, ff2, time_a, time_b) into one matrix multiply;
+- CfC's four input projections (ff1, ff2, time_a, time_b) into one matrix multiply, and
+  likewise the GRU's and the LSTM's gates;
 - LTC's synapse constants (sigma*mu, w*mask, w*mask*erev) into tables, laid out so the sums
   over presynaptic neurons run along the contiguous axis.
 The LTC keeps its solver steps and the NCP its layer structure; only constants move. Export
@@ -72,6 +73,13 @@ class _Readout(nn.Module):
 
     def forward(self, y):
         return self.act_mid + self.act_half * torch.tanh(nn.functional.linear(y, self.w, self.b))
+
+
+def _fold_features_dt(front, weight, bias, nominal_dt):
+    """Weight/bias of a Linear on [features, dt in nominal periods] -> the same Linear on
+    [z, dt in seconds]."""
+    w_z, bias = front.fold_linear(weight[:, :-1].detach(), bias.detach())
+    return torch.cat([w_z, weight[:, -1:].detach() / nominal_dt], dim=1), bias
 
 
 def _cfc_weights(cell, time_scale):
@@ -153,8 +161,7 @@ class DeployGRU(nn.Module):
         units = self.units = gru.hidden_size
         w_ih, b_ih = gru.weight_ih.detach(), gru.bias_ih.detach()
         w_hh, b_hh = gru.weight_hh.detach(), gru.bias_hh.detach()
-        w_z, b_ih = self.front.fold_linear(w_ih[:, :-1], b_ih)
-        w_x = torch.cat([w_z, w_ih[:, -1:] / policy.nominal_dt], dim=1)  # inputs [z, dt]
+        w_x, b_ih = _fold_features_dt(self.front, w_ih, b_ih, policy.nominal_dt)
         n_x = w_x.shape[1]
         rz, n = slice(0, 2 * units), slice(2 * units, 3 * units)
         w = torch.zeros(4 * units, n_x + units)
@@ -237,7 +244,93 @@ class DeployLTC(nn.Module):
         return self.readout(v if self.motor is None else v[:, :self.motor]), v
 
 
-FORMS = {'cfc': DeployCfC, 'ncp': DeployNCP, 'gru': DeployGRU, 'ltc': DeployLTC}
+class DeployMLP(nn.Module):
+    """Two tanh layers and the readout; the first takes [z, dt] with normalisation and
+    dt / nominal_dt folded in. The empty state passes through."""
+
+    def __init__(self, policy):
+        super().__init__()
+        first, second = policy.cell.net[0], policy.cell.net[2]
+        self.front = _Front(policy)
+        w1, b1 = _fold_features_dt(self.front, first.weight, first.bias, policy.nominal_dt)
+        _const(self, 'w1', w1)
+        _const(self, 'b1', b1)
+        _const(self, 'w2', second.weight)
+        _const(self, 'b2', second.bias)
+        self.readout = _Readout(policy)
+
+    def forward(self, obs, state, dt):
+        x = torch.cat(self.front.parts(obs) + [dt], dim=1)
+        y = torch.tanh(nn.functional.linear(x, self.w1, self.b1))
+        y = torch.tanh(nn.functional.linear(y, self.w2, self.b2))
+        return self.readout(y), state
+
+
+class DeployMLPStack(nn.Module):
+    """The window MLP. The state holds frames [features, dt in nominal periods], as in
+    training, so one Gemm maps [z, dt] to the current frame (normalisation and the dt scale
+    in its weights); the window's layers then run as trained."""
+
+    def __init__(self, policy):
+        super().__init__()
+        cell = policy.cell
+        self.front = _Front(policy)
+        m, c = self.front.m, self.front.c
+        n_z, n_feat = m.shape
+        self.frame_size = cell.frame_size
+        w_frame = torch.zeros(n_feat + 1, n_z + 1)
+        w_frame[:n_feat, :n_z] = m.T
+        w_frame[n_feat, n_z] = 1.0 / policy.nominal_dt
+        _const(self, 'w_frame', w_frame)
+        _const(self, 'b_frame', torch.cat([c, torch.zeros(1)]))
+        first, second = cell.net[0], cell.net[2]
+        for name, value in (('w1', first.weight), ('b1', first.bias), ('w2', second.weight),
+                            ('b2', second.bias)):
+            _const(self, name, value)
+        self.readout = _Readout(policy)
+
+    def forward(self, obs, state, dt):
+        frame = nn.functional.linear(torch.cat(self.front.parts(obs) + [dt], dim=1),
+                                     self.w_frame, self.b_frame)
+        window = torch.cat([state, frame], dim=1)
+        y = torch.tanh(nn.functional.linear(window, self.w1, self.b1))
+        y = torch.tanh(nn.functional.linear(y, self.w2, self.b2))
+        return self.readout(y), window[:, self.frame_size:]
+
+
+class DeployLSTM(nn.Module):
+    """The LSTM update as one Gemm on [z, dt, h] -> gates reordered [i, f, o | g], so one
+    sigmoid and one tanh cover them; normalisation and dt / nominal_dt folded into the input
+    weights, the two biases summed."""
+
+    def __init__(self, policy):
+        super().__init__()
+        lstm = policy.cell.cell
+        self.front = _Front(policy)
+        units = self.units = lstm.hidden_size
+        w_x, b_ih = _fold_features_dt(self.front, lstm.weight_ih, lstm.bias_ih,
+                                      policy.nominal_dt)
+        w = torch.cat([w_x, lstm.weight_hh.detach()], dim=1)
+        b = b_ih + lstm.bias_hh.detach()
+        i, f, g, o = (slice(k * units, (k + 1) * units) for k in range(4))  # torch's order
+        order = torch.cat([torch.arange(4 * units)[s] for s in (i, f, o, g)])
+        _const(self, 'w', w[order])
+        _const(self, 'b', b[order])
+        self.readout = _Readout(policy)
+
+    def forward(self, obs, state, dt):
+        h, c = torch.split(state, self.units, dim=1)
+        gates = nn.functional.linear(torch.cat(self.front.parts(obs) + [dt, h], dim=1),
+                                     self.w, self.b)
+        ifo, g = torch.split(gates, [3 * self.units, self.units], dim=1)
+        i, f, o = torch.split(torch.sigmoid(ifo), self.units, dim=1)
+        c = f * c + i * torch.tanh(g)
+        h = o * torch.tanh(c)
+        return self.readout(h), torch.cat([h, c], dim=1)
+
+
+FORMS = {'cfc': DeployCfC, 'ncp': DeployNCP, 'gru': DeployGRU, 'ltc': DeployLTC,
+         'mlp': DeployMLP, 'mlp_stack': DeployMLPStack, 'lstm': DeployLSTM}
 
 
 def deploy_form(policy):

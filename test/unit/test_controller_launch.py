@@ -65,7 +65,9 @@ def test_model_argument_overrides_and_paths_become_absolute(model_dir, monkeypat
 @pytest.mark.parametrize('kwargs,match', [
     (dict(task='walker'), 'task:=walker is not an installed task; installed: cartpole, '
                           'diffdrive'),
-    (dict(controller='lstm'), 'controller:=lstm is not one of cfc, ltc, ncp, gru'),
+    (dict(controller='transformer'), 'controller:=transformer is not one of cfc, ltc, ncp, '
+                                     'gru, mlp, mlp_stack, lstm'),
+    (dict(controller='lstm'), "no model named 'cartpole_lstm'"),   # a baseline, not shipped
     (dict(controller='ncp'), "no model named 'cartpole_ncp'.*available models: cartpole_cfc, "
                              'cartpole_gru, diffdrive_ltc$'),
     (dict(model='/no/such/file.onnx'), 'no such model file'),

@@ -8,7 +8,7 @@ torch = pytest.importorskip('torch')
 pytest.importorskip('ncps')
 pytest.importorskip('onnx')
 
-from liquid_control.nets import ARCHS, Policy
+from liquid_control.nets import ALL_ARCHS, Policy
 from liquid_control.runtime import contract as c
 from liquid_control.tasks import get_task
 from liquid_control.training.export import export_policy, weights_sha256
@@ -29,7 +29,7 @@ def _policy(spec, arch, seed=0):
 
 
 @pytest.mark.parametrize('spec', [CARTPOLE, DIFFDRIVE], ids=lambda s: s.name)
-@pytest.mark.parametrize('arch', ARCHS)
+@pytest.mark.parametrize('arch', ALL_ARCHS)
 def test_parity_over_irregular_steps(tmp_path, spec, arch):
     policy = _policy(spec, arch)
     session = export_policy(policy, tmp_path / f'{spec.name}_{arch}.onnx', seed=7)
@@ -44,12 +44,13 @@ def test_parity_over_irregular_steps(tmp_path, spec, arch):
                                    torch.tensor([[dt]], dtype=torch.float32))
         onnx_action = session.step(obs, dt)
         worst_action = max(worst_action, np.abs(onnx_action - action[0].numpy()).max())
-        worst_state = max(worst_state, np.abs(session.state - state[0].numpy()).max())
+        worst_state = max(worst_state,   # initial: the MLP's state is empty
+                          np.abs(session.state - state[0].numpy()).max(initial=0.0))
     assert worst_action <= PARITY_TOL, f'action error {worst_action:.2e}'
     assert worst_state <= PARITY_TOL, f'state error {worst_state:.2e}'
 
 
-@pytest.mark.parametrize('arch', ARCHS)
+@pytest.mark.parametrize('arch', ALL_ARCHS)
 def test_metadata(tmp_path, arch):
     policy = _policy(CARTPOLE, arch)
     session = export_policy(policy, tmp_path / 'm.onnx', seed=3, commit='abc123')
@@ -63,6 +64,32 @@ def test_metadata(tmp_path, arch):
     assert meta.n_state == policy.state_size
     assert meta.weights_sha256 == weights_sha256(policy)
     assert meta.n_params > 0
+
+
+def test_stateless_mlp_runs_through_the_runtime(tmp_path):
+    """n_state 0: state and state_out are [1, 0] in the file, and the runtime steps it."""
+    import onnx
+    policy = _policy(CARTPOLE, 'mlp')
+    session = export_policy(policy, tmp_path / 'cartpole_mlp.onnx')
+    graph = onnx.load(str(tmp_path / 'cartpole_mlp.onnx')).graph
+
+    def dims(values, name):
+        value = next(v for v in values if v.name == name)
+        return [d.dim_value for d in value.type.tensor_type.shape.dim]
+
+    assert dims(graph.input, c.INPUT_STATE) == [1, 0]
+    assert dims(graph.output, c.OUTPUT_STATE) == [1, 0]
+    assert session.metadata.n_state == 0 and session.state.shape == (0,)
+    obs, dt = np.array([0.1, -0.2, 3.0, 0.5], np.float32), 0.02
+    first = session.step(obs, dt)
+    session.step(obs + 1.0, 0.035)
+    assert np.array_equal(session.step(obs, dt), first)   # no memory
+    session.reset()
+    assert session.steps == 3 and session.state.shape == (0,)
+    with torch.no_grad():
+        expected, _ = policy(torch.from_numpy(obs)[None], policy.initial_state(1),
+                             torch.tensor([[dt]], dtype=torch.float32))
+    assert np.abs(first - expected[0].numpy()).max() <= PARITY_TOL
 
 
 def test_weights_sha256_is_stable_and_sensitive():
@@ -96,7 +123,7 @@ def test_graph_interface(tmp_path):
     assert json.loads(props[c.KEY_OBS_NAMES]) == list(DIFFDRIVE.obs_names)
 
 
-@pytest.mark.parametrize('arch', ARCHS)
+@pytest.mark.parametrize('arch', ALL_ARCHS)
 def test_folded_graph_is_smaller_and_equal(tmp_path, arch):
     """The deployment form has fewer nodes than the training module and steps the same."""
     import onnx

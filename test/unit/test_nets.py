@@ -6,14 +6,23 @@ import pytest
 torch = pytest.importorskip('torch')
 pytest.importorskip('ncps')
 
-from liquid_control.nets import ARCHS, Policy, count_params, make_cell
+from liquid_control.nets import ALL_ARCHS, BASELINES, Policy, count_params, make_cell
+from liquid_control.nets.mlp_stack import FRAMES
+from liquid_control.runtime import contract
 from liquid_control.tasks import get_task
 
 CARTPOLE = get_task('cartpole')
 DIFFDRIVE = get_task('diffdrive')
 
 
-@pytest.mark.parametrize('arch', ARCHS)
+def test_the_nets_build_what_the_contract_names():
+    assert ALL_ARCHS == contract.ARCHS == contract.LIQUID_AND_GRU + contract.BASELINES
+    assert BASELINES == ('mlp', 'mlp_stack', 'lstm')
+    with pytest.raises(ValueError, match='unknown arch'):
+        make_cell('transformer', n_in=3)
+
+
+@pytest.mark.parametrize('arch', ALL_ARCHS)
 def test_cell_interface(arch):
     torch.manual_seed(0)
     cell = make_cell(arch, n_in=5, units=12)
@@ -24,14 +33,15 @@ def test_cell_interface(arch):
     assert torch.isfinite(h_new).all()
 
 
-@pytest.mark.parametrize('arch', ARCHS)
+@pytest.mark.parametrize('arch', ALL_ARCHS)
 def test_cells_see_dt(arch):
-    """Every arch, GRU included, responds to the elapsed time."""
+    """Every arch, GRU and the baselines included, responds to the elapsed time (in its
+    output or its state: the MLP has no state)."""
     torch.manual_seed(0)
     cell = make_cell(arch, n_in=3, units=10)
     x, h = torch.randn(2, 3), torch.randn(2, cell.state_size)
-    _, short = cell(x, h, torch.full((2, 1), 0.2))
-    _, long = cell(x, h, torch.full((2, 1), 2.0))
+    short = torch.cat(cell(x, h, torch.full((2, 1), 0.2)), dim=1)
+    long = torch.cat(cell(x, h, torch.full((2, 1), 2.0)), dim=1)
     assert not torch.allclose(short, long)
 
 
@@ -47,7 +57,7 @@ def test_batched_dt_differs_per_row():
 
 
 @pytest.mark.parametrize('spec', [CARTPOLE, DIFFDRIVE], ids=lambda s: s.name)
-@pytest.mark.parametrize('arch', ARCHS)
+@pytest.mark.parametrize('arch', ALL_ARCHS)
 def test_policy_step_and_limits(spec, arch):
     torch.manual_seed(0)
     policy = Policy(spec, arch, hidden=12)
@@ -89,9 +99,10 @@ def test_unroll_matches_steps():
 
 
 def test_parameter_budgets():
-    """cfc/ltc/gru within 1.5x of each other at the default width; the NCP far below."""
-    counts = {a: count_params(Policy(CARTPOLE, a)) for a in ARCHS}
-    dense = [counts[a] for a in ('cfc', 'ltc', 'gru')]
+    """cfc/ltc/gru and the baselines within 1.5x of each other at the default width; the
+    NCP far below."""
+    counts = {a: count_params(Policy(CARTPOLE, a)) for a in ALL_ARCHS}
+    dense = [counts[a] for a in ('cfc', 'ltc', 'gru', *BASELINES)]
     assert max(dense) < 1.5 * min(dense)
     assert counts['ncp'] * 5 < counts['gru']
 
@@ -102,3 +113,74 @@ def test_ltc_constraints_keep_conductances_non_negative():
         policy.cell.cell._params['w'].fill_(-1.0)
     policy.constrain()
     assert (policy.cell.cell._params['w'] >= 0).all()
+
+
+def test_state_sizes_of_the_baselines():
+    n_in, units = 5, 12
+    assert make_cell('mlp', n_in, units).state_size == 0
+    assert make_cell('mlp_stack', n_in, units).state_size == (FRAMES - 1) * (n_in + 1)
+    assert make_cell('lstm', n_in, units).state_size == 2 * units
+    assert all(make_cell(a, n_in, units).output_size == units for a in BASELINES)
+
+
+def test_mlp_has_no_memory():
+    """Same observation and dt, same action, whatever came before."""
+    torch.manual_seed(0)
+    policy = Policy(CARTPOLE, 'mlp', hidden=12).eval()
+    obs, dt = torch.randn(1, CARTPOLE.n_obs), torch.full((1, 1), 0.02)
+    state = policy.initial_state(1)
+    assert state.shape == (1, 0)
+    first, state = policy(obs, state, dt)
+    for _ in range(3):
+        _, state = policy(torch.randn(1, CARTPOLE.n_obs), state, torch.rand(1, 1) * 0.05)
+    again, state = policy(obs, state, dt)
+    assert state.shape == (1, 0)
+    assert torch.equal(first, again)
+
+
+def _frames(n, n_in, seed):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 1, n_in, generator=gen), torch.rand(n, 1, 1, generator=gen) + 0.5
+
+
+def _run(cell, xs, dts):
+    h = torch.zeros(1, cell.state_size)
+    for x, dt in zip(xs, dts):
+        y, h = cell(x, h, dt)
+    return y, h
+
+
+def test_mlp_stack_state_is_the_last_frames():
+    """After K or more steps the state is the K-1 most recent frames [x, dt], oldest first;
+    before that, zeros fill the older places."""
+    torch.manual_seed(0)
+    cell = make_cell('mlp_stack', n_in=3, units=8)
+    xs, dts = _frames(FRAMES + 3, 3, seed=1)
+    frames = [torch.cat([x, dt], dim=1) for x, dt in zip(xs, dts)]
+    _, h = _run(cell, xs, dts)
+    assert torch.equal(h, torch.cat(frames[-(FRAMES - 1):], dim=1))
+    _, h = _run(cell, xs[:2], dts[:2])
+    assert torch.equal(h, torch.cat([torch.zeros(1, (FRAMES - 3) * 4)] + frames[:2], dim=1))
+
+
+@pytest.mark.parametrize('age', range(1, FRAMES + 2))
+def test_mlp_stack_sees_exactly_the_last_k_frames(age):
+    """The output depends on the frame `age` steps back for age < K, not for age >= K."""
+    torch.manual_seed(0)
+    cell = make_cell('mlp_stack', n_in=3, units=8)
+    xs, dts = _frames(FRAMES + 4, 3, seed=2)
+    changed = xs.clone()
+    changed[-1 - age] += 1.0
+    y, _ = _run(cell, xs, dts)
+    y_changed, _ = _run(cell, changed, dts)
+    assert torch.equal(y, y_changed) == (age >= FRAMES)
+
+
+def test_lstm_state_is_h_then_c():
+    torch.manual_seed(0)
+    cell = make_cell('lstm', n_in=3, units=6)
+    x, h, c, dt = torch.randn(2, 3), torch.randn(2, 6), torch.randn(2, 6), torch.rand(2, 1)
+    y, state = cell(x, torch.cat([h, c], dim=1), dt)
+    h_ref, c_ref = cell.cell(torch.cat([x, dt], dim=1), (h, c))
+    assert torch.equal(y, h_ref)
+    assert torch.equal(state, torch.cat([h_ref, c_ref], dim=1))

@@ -78,6 +78,7 @@ def test_command_lines_and_parameters():
         sl.sim_parameters('cartpole', 'lockstep', 'wall')
     with pytest.raises(ValueError):
         sl.model_spec('cartpole', 'transformer')
+    assert sl.model_spec('cartpole', 'lstm') == 'cartpole_lstm'   # as controller.launch.py
     env = isolated_environment(42, '/tmp/logs', base={'ROS_DOMAIN_ID': '0'})
     assert env['ROS_DOMAIN_ID'] == '42' and env['ROS_AUTOMATIC_DISCOVERY_RANGE'] == 'LOCALHOST'
     assert env['ROS_LOG_DIR'] == '/tmp/logs'

@@ -9,8 +9,10 @@ import pytest
 torch = pytest.importorskip('torch')
 pytest.importorskip('ncps')
 
+from liquid_control.nets import BASELINES, Policy
 from liquid_control.runtime import load_controller
-from liquid_control.tasks import Task
+from liquid_control.runtime.contract import LIQUID_AND_GRU
+from liquid_control.tasks import Task, get_task
 from liquid_control.training.train import train
 
 
@@ -113,6 +115,42 @@ def test_quick_training_on_the_cartpole_sim(tmp_path):
                    log=lambda *_: None)
     session = load_controller(tmp_path / 'cartpole_cfc.onnx')
     assert session.metadata.task == 'cartpole' and report['expert_eval']['episodes'] == 2
+
+
+@pytest.mark.parametrize('arch', BASELINES)
+def test_quick_training_of_a_baseline_on_the_cartpole_sim(tmp_path, arch):
+    """The baselines go through the same recipe: a file the runtime loads and steps."""
+    pytest.importorskip('mujoco')
+    report = train('cartpole', arch, seed=0, out_dir=tmp_path, quick=True,
+                   log=lambda *_: None)
+    session = load_controller(tmp_path / f'cartpole_{arch}.onnx')
+    meta = session.metadata
+    assert meta.arch == arch and meta.task == 'cartpole'
+    assert meta.n_state == Policy(get_task('cartpole'), arch).state_size == session.state.size
+    assert report['n_params'] == meta.n_params
+    for _ in range(3):
+        action = session.step(np.array([0.1, 0.0, math.pi, 0.0]), 0.02)
+        assert np.isfinite(action).all() and abs(action[0]) <= meta.action_high[0]
+    card = (tmp_path / f'cartpole_{arch}.md').read_text()
+    assert f'`{arch}` ({report["cell"]})' in card and f'state size {meta.n_state}' in card
+
+
+def test_cli_all_trains_the_shipped_archs_unless_given_one(monkeypatch):
+    """`train --all` (make models) rebuilds the shipped models: no baselines unless asked."""
+    import liquid_control.training.train as training
+    from liquid_control.cli.train import main
+    jobs = []
+
+    def fake_train(task, arch, **_):
+        jobs.append((task, arch))
+        return {'eval': {'success_rate': 1.0}}
+
+    monkeypatch.setattr(training, 'train', fake_train)
+    assert main(['--all', '--quick']) == 0
+    assert {a for _, a in jobs} == set(LIQUID_AND_GRU) and ('cartpole', 'cfc') in jobs
+    jobs.clear()
+    assert main(['--all', '--arch', 'mlp_stack', '--quick']) == 0
+    assert {a for _, a in jobs} == {'mlp_stack'} and ('diffdrive', 'mlp_stack') in jobs
 
 
 def test_cli_requires_an_arch_with_a_task(capsys):
