@@ -20,7 +20,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[3]   # the source tree: tools run from it
 ARCHS = ('cfc', 'ltc', 'ncp', 'gru')
-ARCH_LABELS = {'cfc': 'CfC', 'ltc': 'LTC', 'ncp': 'NCP-CfC', 'gru': 'GRU', 'expert': 'expert'}
+ARCH_LABELS = {'cfc': 'CfC', 'ltc': 'LTC', 'ncp': 'NCP-CfC', 'gru': 'GRU', 'mlp': 'MLP',
+               'mlp_stack': 'MLP-stack (8)', 'lstm': 'LSTM', 'expert': 'expert'}
 
 
 @dataclass

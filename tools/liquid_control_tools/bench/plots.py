@@ -6,10 +6,11 @@ import numpy as np
 from .common import ARCH_LABELS, ARCHS
 
 COLOURS = {'cfc': 'tab:blue', 'ltc': 'tab:orange', 'ncp': 'tab:green', 'gru': 'tab:red',
-           'expert': 'black'}
+           'mlp': 'tab:gray', 'mlp_stack': 'tab:brown', 'lstm': 'tab:purple', 'expert': 'black'}
 LEVEL_FORMAT = {'observation noise': '{:g}%', 'dt jitter': '±{:g}%', 'control rate': '{:g} Hz',
                 'actuator delay': '{:g} ticks'}
-MARKERS = {'cfc': 'o', 'ltc': 's', 'ncp': '^', 'gru': 'D', 'expert': 'x'}
+MARKERS = {'cfc': 'o', 'ltc': 's', 'ncp': '^', 'gru': 'D', 'mlp': 'v', 'mlp_stack': 'P',
+           'lstm': '*', 'expert': 'x'}
 
 
 def _plt():
