@@ -36,6 +36,7 @@ setup(
         'train': ['torch==2.13.0', 'onnx', 'onnxscript', 'ncps==1.0.1', 'tqdm'],
         'sim': ['mujoco', 'rosbags', 'matplotlib'],
         'test': ['pytest'],
+        'cluster': ['ray==2.60.0'],
     },
     zip_safe=True,
     maintainer='liquid_control maintainers',

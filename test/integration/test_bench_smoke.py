@@ -8,8 +8,10 @@ import re
 
 import pytest
 
+from liquid_control.runtime.contract import ARCHS as TRAINED_ARCHS
 from liquid_control_tools.bench import BENCHMARKS
 from liquid_control_tools.bench.common import ARCH_LABELS, ARCHS, REPO
+from liquid_control_tools.study.plan import seed_conditions
 
 # The study's tasks: the built-in ones, which ship models.
 TASKS = ('cartpole', 'diffdrive')
@@ -132,13 +134,14 @@ def test_training_cost_has_every_model(bench):
         assert positive(row['export_bytes']) and positive(row['n_params'])
 
 
-def test_study_has_every_cell(bench):
+def test_study_has_every_cell_of_every_seed(bench):
     r = bench[2]['study']
     assert sorted(r['tasks']) == sorted(TASKS)
+    assert r['models_trained'] == len(TASKS) * len(TRAINED_ARCHS) * 2   # quick: all trained
     for task, data in r['tasks'].items():
         names = set(data['models'])
-        assert 'expert' in names and set(ARCHS) <= names
-        assert len(data['conditions']) >= 11
+        assert names == set(TRAINED_ARCHS) | {'expert'}
+        assert len(data['conditions']) >= 14
         for cond in data['conditions']:
             cells = data['cells'][cond['id']]
             assert set(cells) == names
@@ -147,16 +150,13 @@ def test_study_has_every_cell(bench):
                 assert 0 <= low <= cell['success_rate'] <= high <= 1
                 assert len(cell['success']) == cell['episodes'] == r['episodes']
                 assert all(math.isfinite(x) for x in cell['ret'] + cell['tracking_error'])
-
-
-def test_seeds_trained_outside_models(bench):
-    r = bench[2]['seeds']
-    trained = [(t, a, s) for t, d in r['tasks'].items() for a, seeds in d['archs'].items()
-               for s in seeds if s != '0']
-    assert trained
-    for task, arch, seed in trained:
-        cells = r['tasks'][task]['archs'][arch][seed]
-        assert set(cells) == set(r['tasks'][task]['conditions'])
+        every_seed = set(seed_conditions(task))
+        assert {'nominal', 'event', 'dropout_10'} <= every_seed
+        for arch in TRAINED_ARCHS:
+            assert sorted(data['seeds'][arch]) == ['0', '1']
+            assert set(data['seeds'][arch]['1']) == every_seed
+            assert data['training'][arch]['1']['source'] == 'trained'
+    assert r['training_cpu_seconds'] > 0 and r['evaluation_cpu_seconds'] > 0
     assert not any('seed' in p.name for p in (REPO / 'models').glob('*'))
 
 
@@ -168,7 +168,9 @@ def test_documents_and_figures(bench):
     for arch in ARCHS:
         label = ARCH_LABELS[arch]
         assert re.search(rf'^\| {re.escape(label)} \| \d+ \| \d+ \|', bench_md, re.M), label
-        assert study_md.count(f'| {label} |') >= 2 * len(TASKS)
+    for arch in TRAINED_ARCHS:           # the study: across seeds and seed 0, every task
+        assert study_md.count(f'| {ARCH_LABELS[arch]} |') >= 2 * len(TASKS), arch
+    assert '## The claims, settled' in study_md and 'Online learning' in study_md
     assert bench_md.count('PASS') + bench_md.count('MISS') >= 15
     for md in (bench_md, study_md):
         images = re.findall(r'!\[[^\]]*\]\(([^)]+)\)', md)

@@ -5,8 +5,10 @@ import pytest
 
 from liquid_control_tools.bench import ros_harness as rh
 from liquid_control_tools.bench.e2e_latency import phase_analysis
-from liquid_control_tools.bench.study import Condition, conditions, group_levels, mcnemar_p
-from liquid_control_tools.bench.study_report import comparisons, findings, holm
+from liquid_control_tools.study.conditions import Condition, conditions, group_levels
+from liquid_control_tools.study.report import claims_table, comparisons, overview, \
+    seed_comparisons
+from liquid_control_tools.study.stats import holm, mcnemar_p, seed_interval, welch_p
 
 from model_factory import build_model
 
@@ -88,46 +90,101 @@ def test_mcnemar_and_holm():
 
 
 def test_conditions_cover_the_issue():
-    for task, physics in (('cartpole', 4), ('diffdrive', 2)):
+    for task, physics in (('cartpole', 4), ('diffdrive', 2), ('cartpole_positions', 4)):
         conds = conditions(task)
         ids = [c.id for c in conds]
         assert len(ids) == len(set(ids))
         for needed in ('nominal', 'noise_5', 'noise_10', 'jitter_25', 'jitter_50', 'rate_25',
-                       'rate_100', 'delay_1', 'delay_2'):
+                       'rate_100', 'delay_1', 'delay_2', 'event', 'dropout_5', 'dropout_10'):
             assert needed in ids
         assert sum(1 for c in conds if c.physics) == physics
-    rate = {c.id: c for c in conditions('cartpole')}['rate_25']
-    assert rate.episode_kwargs()['nominal_dt'] == pytest.approx(0.04)
+    by_id = {c.id: c for c in conditions('cartpole')}
+    assert by_id['rate_25'].episode_kwargs()['nominal_dt'] == pytest.approx(0.04)
+    assert by_id['event'].episode_kwargs()['event_sampling'] is True
+    assert by_id['dropout_10'].episode_kwargs()['dropout_probability'] == pytest.approx(0.1)
     assert group_levels('cartpole', 'control rate') == [(25, 'rate_25'), (50.0, 'nominal'),
                                                        (100, 'rate_100')]
+    assert group_levels('cartpole', 'sensor dropouts') == [(0.0, 'nominal'), (5, 'dropout_5'),
+                                                          (10, 'dropout_10')]
     assert Condition('x', 'g', 'l', 0.0).episode_kwargs()['nominal_dt'] == pytest.approx(0.02)
+
+
+def test_seed_statistics():
+    # Welch's t-test against a textbook value: t = 1, df = 8 -> two-sided p = 0.3466.
+    assert welch_p([1, 2, 3, 4, 5], [2, 3, 4, 5, 6]) == pytest.approx(0.34659, abs=1e-4)
+    # n = 3 each, unit variances: df = 4, and t = 2.776 (d = 2.776 * sqrt(2/3)) is the 5%
+    # critical value.
+    d = 2.776445 * (2 / 3) ** 0.5
+    assert welch_p([0.0, 1.0, 2.0], [d, d + 1, d + 2]) == pytest.approx(0.05, abs=1e-5)
+    assert np.isnan(welch_p([0.5], [0.1, 0.2]))
+    mean, lo, hi = seed_interval([0.8, 0.9, 1.0])
+    assert mean == pytest.approx(0.9) and lo == pytest.approx(0.9 - 4.303 * 0.1 / 3 ** 0.5)
+    assert hi == 1.0                                         # clipped: a rate
+    assert np.isnan(seed_interval([0.5])[1])
 
 
 def _cell(successes, n=100, first=0):
     s = [first <= i < first + successes for i in range(n)]
     from liquid_control.sim.episode import wilson_interval
-    return {'success': s, 'success_rate': successes / n,
+    return {'success': s, 'success_rate': successes / n, 'episodes': n,
             'success_ci95': list(wilson_interval(successes, n)), 'ret': [1.0] * n,
             'tracking_error': [0.1] * n}
 
 
-def test_findings_say_when_the_gru_wins_and_when_a_gap_is_noise():
+def _study(per_seed_rates):
+    """A one-task study whose seeds have the given success rates per arch and condition."""
+    conds = [{'id': cid, 'label': cid, 'group': cid} for cid in
+             ('nominal', 'event', 'noise_10', 'rate_25')]
+    seeds = {arch: {str(k): {cid: {'success_rate': rates[cid][k], 'episodes': 50}
+                             for cid in rates}
+                    for k in range(len(next(iter(rates.values()))))}
+             for arch, rates in per_seed_rates.items()}
+    data = {'models': {a: {'n_params': 1000, 'step_us_median': 10.0} for a in per_seed_rates},
+            'conditions': conds, 'seeds': seeds, 'training': {},
+            'cells': {c['id']: {a: _cell(int(100 * per_seed_rates[a][c['id']][0]))
+                                for a in per_seed_rates} for c in conds},
+            'partially_observed': True}
+    return {'tasks': {'cartpole_positions': data}}
+
+
+def test_claims_are_settled_by_the_across_seed_rules():
+    high, low, mid = [0.9, 0.92, 0.95, 0.91, 0.93], [0.5, 0.55, 0.45, 0.6, 0.52], \
+        [0.7, 0.72, 0.68, 0.71, 0.69]
+    study = _study({'cfc': {'nominal': high, 'event': high, 'noise_10': mid, 'rate_25': low},
+                    # A small gap within the seeds' spread: not a difference.
+                    'gru': {'nominal': high, 'event': low,
+                            'noise_10': [0.66, 0.73, 0.64, 0.7, 0.69], 'rate_25': high},
+                    'mlp': {'nominal': high, 'event': low, 'noise_10': mid, 'rate_25': low}})
+    data = study['tasks']['cartpole_positions']
+    comps = {(c['a'], c['b'], c['condition']): c
+             for c in seed_comparisons(data, [('cfc', 'gru'), ('cfc', 'mlp')])}
+    assert comps['cfc', 'gru', 'event']['p_holm'] < 0.05 < comps['cfc', 'gru', 'noise_10']['p']
+    assert comps['cfc', 'gru', 'noise_10']['diff'] > 0
+    rows = {line.split(' | ')[0].strip('| '): line for line in claims_table(study).splitlines()}
+    assert 'supported: CfC > GRU on cartpole_positions (event)' in \
+        rows['Continuous time handles irregularly sampled data']
+    assert 'Beyond the memoryless MLP: CfC on cartpole_positions (event)' in \
+        rows['Continuous time handles irregularly sampled data']
+    assert 'not supported: no liquid network differs' in rows['Robust to noisy observations']
+    assert 'not supported: the GRU is better: GRU > CfC on cartpole_positions (rate_25)' in \
+        rows['Generalises to a control rate it was not trained at']
+    assert 'not measurable here' in rows['Online learning / adaptive dynamics']
+    text = ' '.join(overview(study))
+    assert 'The memoryless MLP does as well as CfC at nominal conditions' in text
+
+
+def test_single_model_comparisons_pair_the_episodes():
     conds = [{'id': 'nominal', 'label': 'nominal', 'group': 'nominal'},
              {'id': 'rate_25', 'label': '25 Hz', 'group': 'control rate'},
              {'id': 'noise_10', 'label': 'noise 10%', 'group': 'observation noise'}]
-    data = {'models': {a: {'source': 'shipped'} for a in ('cfc', 'gru', 'expert')},
-            'conditions': conds,
-            'cells': {'nominal': {'cfc': _cell(95), 'gru': _cell(96), 'expert': _cell(100)},
-                      'rate_25': {'cfc': _cell(20), 'gru': _cell(90), 'expert': _cell(50)},
-                      'noise_10': {'cfc': _cell(70), 'gru': _cell(58, first=30),
-                                   'expert': _cell(99)}}}
+    data = {'models': {a: {} for a in ('cfc', 'gru', 'expert')}, 'conditions': conds,
+            'cells': {'nominal': {'cfc': _cell(95), 'gru': _cell(96)},
+                      'rate_25': {'cfc': _cell(20), 'gru': _cell(90)},
+                      'noise_10': {'cfc': _cell(70), 'gru': _cell(58, first=30)}}}
     comps = {c['condition']: c for c in comparisons(data)}
     assert comps['rate_25']['p_holm'] < 0.05 and comps['rate_25']['diff'] < 0
-    text = ' '.join(findings('cartpole', data))
-    assert '**GRU better**' in text and '25 Hz' in text
-    assert 'within noise' in text and 'noise 10%' in text     # a 12-point gap, not a result
-    assert 'expert itself succeeds in under 80%' in text
-    assert 'one trained model' in text                        # no seeds were run
+    # A 12-point gap over episodes that mostly differ: not significant.
+    assert comps['noise_10']['p_holm'] > 0.05 and comps['noise_10']['diff'] > 0.1
 
 
 def test_floor_ratios_read_a_floor_of_zero_at_the_resolution():

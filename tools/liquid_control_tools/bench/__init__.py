@@ -10,11 +10,10 @@ benchmark can be re-run alone and the documents re-rendered from the rest.
     cpu_memory     CPU share and resident memory of the node process at 100 Hz to 1 kHz
     trigger_closed_loop  trigger: sensor in closed loop under irregular sensor sampling
     training_cost  training wall time and export size per shipped model
-    study          closed-loop robustness of every shipped arch in the ROS-free simulator
-    seeds          extra training seeds: how much of an arch difference is training noise
+    study          every arch over training seeds in closed loop (liquid_control_tools.study)
 """
 
 PERFORMANCE = ('step_latency', 'loop_timing', 'e2e_latency', 'cpu_memory',
                'trigger_closed_loop', 'training_cost')
-STUDY = ('study', 'seeds')
+STUDY = ('study',)
 BENCHMARKS = PERFORMANCE + STUDY

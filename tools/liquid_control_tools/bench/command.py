@@ -7,7 +7,7 @@ docs/study.md and their figures (docs/img/*.png).
                                                other benchmarks' last results
 
 Benchmarks run one after the other, the timing ones first while nothing else of ours runs;
-the study and the seed training then use `--workers` processes (default 2, the core count).
+the study then uses `--workers` processes (default 2, the core count) or Ray (`--backend ray`).
 """
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ import sys
 import time
 import traceback
 from pathlib import Path
+
+from liquid_control.runtime.contract import ARCHS
+from liquid_control_tools.study.backends import BACKENDS
 
 from . import BENCHMARKS, PERFORMANCE
 
@@ -41,16 +44,19 @@ def add_arguments(parser):
     parser.add_argument('--models', default=None,
                         help='folder of the shipped models (default: models/ of the source tree)')
     parser.add_argument('--workers', type=int, default=2,
-                        help='processes for the study and seed training (default 2)')
+                        help='processes for the study (default 2; with --backend ray and no '
+                             '--ray-address: the CPUs of the local Ray)')
     parser.add_argument('--tasks', nargs='+', metavar='TASK',
                         help='study: the tasks to compare on (default: every installed task '
                              'with an expert and models in --models)')
-    parser.add_argument('--seed-tasks', nargs='+', metavar='TASK',
-                        help='seeds: tasks to retrain (default cartpole)')
-    parser.add_argument('--seed-archs', nargs='+', choices=('cfc', 'ltc', 'ncp', 'gru'),
-                        help='seeds: architectures to retrain (default cfc gru)')
-    parser.add_argument('--extra-seeds', nargs='+', type=int,
-                        help='seeds: training seeds besides the shipped seed 0 (default 1 2)')
+    parser.add_argument('--archs', nargs='+', choices=ARCHS, metavar='ARCH',
+                        help=f'study: the architectures (default: all, {", ".join(ARCHS)})')
+    parser.add_argument('--backend', choices=BACKENDS, default='pool',
+                        help='study: where its jobs run: local processes (default) or Ray '
+                             '(pip install .[cluster])')
+    parser.add_argument('--ray-address', default=None,
+                        help="study with --backend ray: the cluster ('auto', or host:port); "
+                             'default: a local Ray with --workers CPUs')
 
 
 def run(args):
@@ -58,7 +64,7 @@ def run(args):
 
     from .common import REPO, Context, load_result, save_result
 
-    for name in (args.tasks or []) + (args.seed_tasks or []):
+    for name in args.tasks or []:
         try:
             get_task(name)
         except ValueError as exc:
@@ -71,8 +77,7 @@ def run(args):
     ctx = Context(quick=args.quick, out_dir=out, results_dir=results_dir,
                   models_dir=Path(args.models) if args.models else REPO / 'models',
                   workers=max(1, args.workers), log=_log, tasks=args.tasks,
-                  seed_tasks=args.seed_tasks,
-                  seed_archs=args.seed_archs, extra_seeds=args.extra_seeds)
+                  archs=args.archs, backend=args.backend, ray_address=args.ray_address)
     selected = [b for b in (args.only or BENCHMARKS) if b not in args.skip]
     _log(f'bench: {", ".join(selected)}{" (quick)" if ctx.quick else ""}; results in '
          f'{ctx.results_dir}, documents in {ctx.out_dir}')
@@ -96,12 +101,12 @@ def run(args):
             _log(f'bench: {name} FAILED\n{traceback.format_exc()}')
     results = {name: load_result(ctx, name) for name in BENCHMARKS}
     from .report import benchmarks_md
-    from .study_report import study_md
+    from liquid_control_tools.study.report import study_md
     written = []
     if any(results[n] for n in PERFORMANCE):
         written.append(benchmarks_md(results, ctx.out_dir))
     if results['study']:
-        written.append(study_md(results['study'], results['seeds'], ctx.out_dir))
+        written.append(study_md(results['study'], ctx.out_dir))
     for path in written:
         _log(f'bench: wrote {path}')
     if failed:

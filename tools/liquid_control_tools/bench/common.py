@@ -34,9 +34,9 @@ class Context:
     models_dir: Path = REPO / 'models'             # the shipped models
     workers: int = 2                               # processes for the study (cores: 2)
     tasks: tuple = None                            # study: None = every task with models
-    seed_tasks: tuple = None                       # seeds benchmark: None = its defaults
-    seed_archs: tuple = None
-    extra_seeds: tuple = None
+    archs: tuple = None                            # study: None = every trained arch
+    backend: str = 'pool'                          # study: pool | ray (study/backends.py)
+    ray_address: str = None                        # study on Ray: None = a local Ray
     log: object = print
     scratch: Path = field(default=None)            # temporary files of this run
     _untrained: dict = field(default_factory=dict)

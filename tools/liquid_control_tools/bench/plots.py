@@ -8,7 +8,9 @@ from .common import ARCH_LABELS, ARCHS
 COLOURS = {'cfc': 'tab:blue', 'ltc': 'tab:orange', 'ncp': 'tab:green', 'gru': 'tab:red',
            'mlp': 'tab:gray', 'mlp_stack': 'tab:brown', 'lstm': 'tab:purple', 'expert': 'black'}
 LEVEL_FORMAT = {'observation noise': '{:g}%', 'dt jitter': '±{:g}%', 'control rate': '{:g} Hz',
-                'actuator delay': '{:g} ticks'}
+                'actuator delay': '{:g} ticks', 'sensor dropouts': '{:g}%',
+                'event-driven sampling': '{:g}'}
+STUDY_ORDER = ('cfc', 'ltc', 'ncp', 'gru', 'lstm', 'mlp_stack', 'mlp')
 MARKERS = {'cfc': 'o', 'ltc': 's', 'ncp': '^', 'gru': 'D', 'mlp': 'v', 'mlp_stack': 'P',
            'lstm': '*', 'expert': 'x'}
 
@@ -124,7 +126,7 @@ def study_task(task, data, levels_of, path):
     cols = 3
     rows = int(np.ceil(len(groups) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False)
-    names = [n for n in (*ARCHS, 'expert') if n in data['models']]
+    names = [n for n in (*STUDY_ORDER, 'expert') if n in data['models']]
     for ax, group in zip(axes.flat, groups):
         points = levels_of(task, group)
         for k, name in enumerate(names):
@@ -153,25 +155,29 @@ def study_task(task, data, levels_of, path):
     return _save(fig, path)
 
 
-def seeds(result, path):
-    """Success per training seed, per arch and condition."""
+def study_seeds(task, data, condition_ids, path):
+    """Success per training seed (dots) and the mean over seeds (bar), per arch and condition."""
     plt = _plt()
-    tasks = list(result['tasks'])
-    fig, axes = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 4), squeeze=False)
-    for ax, task in zip(axes.flat, tasks):
-        data = result['tasks'][task]
-        conds = data['conditions']
-        archs = list(data['archs'])
-        for k, arch in enumerate(archs):
-            for s_i, (seed, cells) in enumerate(sorted(data['archs'][arch].items())):
-                xs = np.arange(len(conds)) + (k - (len(archs) - 1) / 2) * 0.25
-                ys = [100 * cells[c]['success_rate'] if c in cells else np.nan for c in conds]
-                ax.scatter(xs, ys, color=COLOURS.get(arch, 'grey'), marker=MARKERS.get(arch, 'o'),
-                           alpha=0.8, label=ARCH_LABELS.get(arch, arch) if s_i == 0 else None)
-        ax.set_xticks(range(len(conds)), conds, rotation=30, fontsize=8)
-        ax.set_ylim(-5, 105)
-        ax.set_ylabel('success % (one point per training seed)')
-        ax.set_title(f'{task}: training-seed spread')
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+    names = [a for a in STUDY_ORDER if a in data['seeds']]
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(condition_ids) * len(names) / 3), 4))
+    width = 0.8 / max(len(names), 1)
+    for k, arch in enumerate(names):
+        per_seed = data['seeds'][arch]
+        for i, cid in enumerate(condition_ids):
+            rates = [100 * cells[cid]['success_rate'] for cells in per_seed.values()
+                     if cid in cells]
+            if not rates:
+                continue
+            x = i + (k - (len(names) - 1) / 2) * width
+            ax.bar(x, np.mean(rates), width * 0.9, color=COLOURS.get(arch, 'grey'), alpha=0.35,
+                   label=ARCH_LABELS.get(arch, arch) if i == 0 else None)
+            ax.scatter([x] * len(rates), rates, color=COLOURS.get(arch, 'grey'),
+                       marker=MARKERS.get(arch, 'o'), s=12, zorder=3)
+    ax.set_xticks(range(len(condition_ids)), condition_ids, rotation=30, fontsize=8)
+    ax.set_ylim(-5, 105)
+    ax.set_ylabel('success % (dot: one training seed; bar: mean)')
+    ax.set_title(f'{task}: every training seed')
+    ax.grid(alpha=0.3, axis='y')
+    ax.legend(fontsize=7, ncol=4)
     return _save(fig, path)
+

@@ -65,7 +65,7 @@ def reference(model, condition, episodes):
     from liquid_control.tasks import get_task
     from liquid_control.training.evaluation import SessionController
 
-    from .study import STUDY_SEED
+    from liquid_control_tools.study.conditions import STUDY_SEED
 
     task = get_task(TASK)
     controller = SessionController(load_controller(model))
