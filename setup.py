@@ -57,6 +57,8 @@ setup(
             'cartpole = liquid_control.tasks.cartpole:TASK',
             'diffdrive = liquid_control.tasks.diffdrive:TASK',
             'cartpole_positions = liquid_control.tasks.cartpole.positions:TASK',
+            'arm = liquid_control.tasks.arm:TASK',
+            'arm_positions = liquid_control.tasks.arm.positions:TASK',
         ],
     },
 )

@@ -63,8 +63,8 @@ def test_model_argument_overrides_and_paths_become_absolute(model_dir, monkeypat
 
 
 @pytest.mark.parametrize('kwargs,match', [
-    (dict(task='walker'), 'task:=walker is not an installed task; installed: cartpole, '
-                          'cartpole_positions, diffdrive'),
+    (dict(task='walker'), 'task:=walker is not an installed task; installed: arm, '
+                          'arm_positions, cartpole, cartpole_positions, diffdrive'),
     (dict(controller='transformer'), 'controller:=transformer is not one of cfc, ltc, ncp, '
                                      'gru, mlp, mlp_stack, lstm'),
     (dict(controller='lstm'), "no model named 'cartpole_lstm'"),   # a baseline, not shipped

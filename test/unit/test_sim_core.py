@@ -259,11 +259,13 @@ def test_sim_node_names_what_to_simulate_or_lists_the_installed_tasks():
     from liquid_control.nodes.sim_node import simulated_task
     assert simulated_task('diffdrive', '') is get_task('diffdrive')
     assert simulated_task('', 'arm.xml') is None
-    with pytest.raises(ValueError, match="unknown task 'nope'; installed tasks: cartpole, "
-                                         'cartpole_positions, diffdrive'):
+    with pytest.raises(ValueError, match="unknown task 'nope'; installed tasks: arm, "
+                                         'arm_positions, cartpole, cartpole_positions, '
+                                         'diffdrive'):
         simulated_task('nope', '')
     for both_or_neither in (('cartpole', 'arm.xml'), ('', '')):
-        with pytest.raises(ValueError, match='installed: cartpole, cartpole_positions, diffdrive'):
+        with pytest.raises(ValueError, match='installed: arm, arm_positions, cartpole, '
+                                             'cartpole_positions, diffdrive'):
             simulated_task(*both_or_neither)
 
 
