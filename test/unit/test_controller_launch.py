@@ -9,7 +9,7 @@ from liquid_control.bringup import controller_launch as la
 from liquid_control.bringup.controller_launch import LaunchArgumentError, resolve
 from liquid_control.control.params import ConfigError, parse_config, read_params_file
 from liquid_control.share import share_file
-from liquid_control.tasks import get_task
+from liquid_control.tasks import get_task, task_names
 
 from ros_fixtures import CONFIG_DIR, REPO, build_task_model, params_from_config
 
@@ -63,8 +63,8 @@ def test_model_argument_overrides_and_paths_become_absolute(model_dir, monkeypat
 
 
 @pytest.mark.parametrize('kwargs,match', [
-    (dict(task='walker'), 'task:=walker is not an installed task; installed: arm, '
-                          'arm_positions, cartpole, cartpole_positions, diffdrive'),
+    (dict(task='walker'), 'task:=walker is not an installed task; installed: '
+                          + ', '.join(task_names()) + '$'),
     (dict(controller='transformer'), 'controller:=transformer is not one of cfc, ltc, ncp, '
                                      'gru, mlp, mlp_stack, lstm'),
     (dict(controller='lstm'), "no model named 'cartpole_lstm'"),   # a baseline, not shipped
