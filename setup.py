@@ -59,7 +59,6 @@ setup(
             'cartpole_positions = liquid_control.tasks.cartpole.positions:TASK',
             'arm = liquid_control.tasks.arm:TASK',
             'arm_positions = liquid_control.tasks.arm.positions:TASK',
-            'diffdrive_pose = liquid_control.tasks.diffdrive.pose:TASK',
         ],
     },
 )

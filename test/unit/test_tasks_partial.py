@@ -31,7 +31,7 @@ def test_registered_with_the_full_task_s_robot_rules_and_limits(task):
     assert task.has_expert
 
 
-PARTIAL_TASKS = ('cartpole_positions', 'arm_positions', 'diffdrive_pose')
+PARTIAL_TASKS = ('cartpole_positions', 'arm_positions')
 
 
 @pytest.mark.parametrize('name', PARTIAL_TASKS)
@@ -43,14 +43,6 @@ def test_each_partial_task_s_parameters_file_maps_exactly_its_observations(name)
     layout = ObservationLayout([ObservationSource(c, lambda: 0) for c in parse_sources(values)])
     assert layout.names == task.obs_names
     assert values['model'] == f'{name}_cfc'
-
-
-def test_diffdrive_pose_hides_the_speeds_and_its_expert_still_reaches_the_goal():
-    task = get_task('diffdrive_pose')
-    assert task.obs_names == tuple(n for n in get_task('diffdrive').obs_names
-                                   if n not in ('linear_velocity', 'angular_velocity'))
-    summary = evaluate(task.make_env, task.make_expert, 2, 0, nominal_dt=task.nominal_dt).summary
-    assert summary['successes'] == 2
 
 
 def test_the_environment_shows_the_positions_of_the_full_state(task):
