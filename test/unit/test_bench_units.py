@@ -7,7 +7,7 @@ from liquid_control_tools.bench import ros_harness as rh
 from liquid_control_tools.bench.e2e_latency import phase_analysis
 from liquid_control_tools.study.conditions import Condition, conditions, group_levels
 from liquid_control_tools.study.report import claims_table, comparisons, overview, \
-    seed_comparisons
+    seed_comparisons, seed_conditions_of
 from liquid_control_tools.study.stats import holm, mcnemar_p, seed_interval, welch_p
 
 from model_factory import build_model
@@ -171,6 +171,11 @@ def test_claims_are_settled_by_the_across_seed_rules():
     assert 'not measurable here' in rows['Online learning / adaptive dynamics']
     text = ' '.join(overview(study))
     assert 'The memoryless MLP does as well as CfC at nominal conditions' in text
+    # A condition only seed 0 met has no across-seed figures.
+    data['conditions'].append({'id': 'noise_5', 'label': 'noise_5', 'group': 'noise'})
+    for per_seed in data['seeds'].values():
+        per_seed['0']['noise_5'] = {'success_rate': 0.5, 'episodes': 50}
+    assert seed_conditions_of(data) == ['nominal', 'event', 'noise_10', 'rate_25']
 
 
 def test_single_model_comparisons_pair_the_episodes():

@@ -67,9 +67,11 @@ def seed_text(rates):
 
 
 def seed_conditions_of(data):
-    ids = {cid for per_seed in data['seeds'].values() for cells in per_seed.values()
-           for cid in cells if len(per_seed) > 1}
-    return [c['id'] for c in data['conditions'] if c['id'] in ids]
+    """The conditions that at least two seeds of some arch met (seed 0 meets them all)."""
+    def seeds_with(per_seed, cid):
+        return sum(cid in cells for cells in per_seed.values())
+    return [c['id'] for c in data['conditions']
+            if any(seeds_with(per_seed, c['id']) > 1 for per_seed in data['seeds'].values())]
 
 
 def seed_comparisons(data, pairs):
