@@ -6,11 +6,17 @@ Result, per task: 'models' (seed-0 models: size, state, step time), 'conditions'
 ({condition: {arch or 'expert': seed-0 cell}}, for the paired tests), 'seeds' ({arch:
 {seed: {condition: cell}}}), 'training' ({arch: {seed: how the model was made}}); and the
 wall time and the CPU time of the jobs, so a user can size a cluster.
+
+A run on some tasks (`--tasks`) replaces those tasks in the last full-size result and keeps
+the others, so the study can be run task by task (or re-run for one task); its totals are
+then the sums over the runs that made the tasks it holds ('runs').
 """
 from __future__ import annotations
 
 import time
 from dataclasses import asdict
+
+from liquid_control_tools.bench.common import load_result, machine
 
 from .backends import make_backend
 from .conditions import STUDY_SEED, conditions
@@ -29,7 +35,57 @@ def run(ctx, plan=None):
     finally:
         backend.close()
     result['wall_seconds'] = time.perf_counter() - started
+    result['runs'] = [{'tasks': list(plan.tasks), 'commit': machine().get('commit'),
+                       **{k: result[k] for k in RUN_FIGURES}}]
+    previous = load_result(ctx, 'study') if ctx.tasks and not plan.quick else None
+    if previous is not None:
+        reason = mismatch(previous, result)
+        if reason:
+            ctx.log(f'study: not merged with the last result ({reason})')
+        else:
+            result = merge(previous, result)
+            ctx.log(f'study: merged with the last result: tasks {", ".join(result["tasks"])}')
     return result
+
+
+# What one run measured of itself; a merged result sums them over its runs.
+RUN_FIGURES = ('wall_seconds', 'training_wall_seconds', 'evaluation_wall_seconds',
+               'training_cpu_seconds', 'evaluation_cpu_seconds', 'models_trained',
+               'cells_run', 'backend', 'workers')
+# A merged result's tasks must have been measured alike.
+SAME_DESIGN = ('episodes', 'seed_episodes', 'duration_override_s', 'seed', 'archs')
+
+
+def mismatch(previous, result):
+    """Why `previous` cannot be merged with `result` ('' if it can)."""
+    if previous.get('quick'):
+        return 'it was a quick run'
+    if 'runs' not in previous:
+        return 'it predates per-run figures'
+    differ = [k for k in SAME_DESIGN if previous.get(k) != result.get(k)]
+    return f'different {", ".join(differ)}' if differ else ''
+
+
+def merge(previous, result):
+    """`previous` with the tasks of `result` added or replaced; the totals summed over the
+    runs that still hold a task (a run whose tasks were all re-run drops out; one with some
+    re-run counts whole: its wall time cannot be split by task)."""
+    new_tasks = set(result['tasks'])
+    runs = []
+    for run_ in previous['runs']:
+        kept = [t for t in run_['tasks'] if t not in new_tasks]
+        if kept:
+            runs.append(dict(run_, tasks=kept))
+    runs += result['runs']
+    merged = dict(result, tasks={**{t: d for t, d in previous['tasks'].items()
+                                    if t not in new_tasks}, **result['tasks']}, runs=runs)
+    for key in RUN_FIGURES:
+        if key in ('backend', 'workers'):
+            values = {r[key] for r in runs}
+            merged[key] = values.pop() if len(values) == 1 else ', '.join(map(str, values))
+        else:
+            merged[key] = sum(r[key] for r in runs)
+    return merged
 
 
 def _run(ctx, plan, backend):
