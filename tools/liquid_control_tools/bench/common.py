@@ -6,6 +6,7 @@ this module.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -168,6 +169,26 @@ def git_commit():
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return 'unknown'
+
+
+@contextlib.contextmanager
+def environment(values):
+    """os.environ with `values` for the block (a value of None unsets the variable), each
+    variable's previous value or absence restored afterwards, also when the block raises."""
+    saved = {key: os.environ.get(key) for key in values}
+    try:
+        _set_environment(values)
+        yield
+    finally:
+        _set_environment(saved)
+
+
+def _set_environment(values):
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def ros_environment(base=None):

@@ -12,7 +12,6 @@
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import threading
@@ -23,6 +22,8 @@ import numpy as np
 
 from liquid_control.bringup.processes import NodeProcess, node_command
 from liquid_control.tasks import get_task
+
+from .common import environment
 
 NAMESPACE = '/liquid_bench'
 SEQ_STEP = 0.01          # command value per sequence number
@@ -69,21 +70,15 @@ def echo_model(src, dst):
     return Path(dst)
 
 
-@contextlib.contextmanager
+ROS_VARIABLES = ('ROS_DOMAIN_ID', 'ROS_AUTOMATIC_DISCOVERY_RANGE', 'RMW_IMPLEMENTATION',
+                 'ROS_LOG_DIR', 'RCUTILS_LOGGING_SEVERITY_THRESHOLD',
+                 'FASTDDS_DEFAULT_PROFILES_FILE')
+
+
 def ros_env(env):
-    """os.environ with the ROS variables of `env`, restored afterwards."""
-    keys = ('ROS_DOMAIN_ID', 'ROS_AUTOMATIC_DISCOVERY_RANGE', 'RMW_IMPLEMENTATION',
-            'ROS_LOG_DIR', 'RCUTILS_LOGGING_SEVERITY_THRESHOLD', 'FASTDDS_DEFAULT_PROFILES_FILE')
-    saved = {k: os.environ.get(k) for k in keys}
-    os.environ.update({k: env[k] for k in keys if k in env})
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    """os.environ with the ROS variables of `env`, all of them restored afterwards (one `env`
+    lacks keeps its current value, or stays unset, for the block)."""
+    return environment({key: env.get(key, os.environ.get(key)) for key in ROS_VARIABLES})
 
 
 def controller_process(model, rate_hz, env, log_path, busy_wait_us=None, sensor_timeout_s=1.0,

@@ -11,7 +11,7 @@ or in which order its jobs ran (each job is deterministic by its own seeds).
 """
 from __future__ import annotations
 
-import os
+from liquid_control_tools.bench.common import environment
 
 BACKENDS = ('pool', 'ray')
 # What every job process runs with: no progress bars from training.
@@ -56,21 +56,13 @@ class PoolBackend:
     def map(self, fn, jobs, done=None):
         import multiprocessing
         results = [None] * len(jobs)
-        saved = {k: os.environ.get(k) for k in WORKER_ENV}
-        os.environ.update(WORKER_ENV)              # inherited by the spawned processes
-        try:
+        with environment(WORKER_ENV):              # inherited by the spawned processes
             with multiprocessing.get_context('spawn').Pool(min(self.workers, len(jobs))) as p:
                 items = [(fn, i, job) for i, job in enumerate(jobs)]
                 for count, (i, result) in enumerate(p.imap_unordered(_indexed, items), 1):
                     results[i] = result
                     if done is not None:
                         done(count, len(jobs), result)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
         return results
 
     def close(self):
