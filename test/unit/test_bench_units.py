@@ -6,7 +6,7 @@ import pytest
 from liquid_control_tools.bench import ros_harness as rh
 from liquid_control_tools.bench.e2e_latency import phase_analysis
 from liquid_control_tools.study.conditions import Condition, conditions, group_levels
-from liquid_control_tools.study.report import claims_table, comparisons, overview, \
+from liquid_control_tools.study.report import claims_table, comparisons, cost_claim, overview, \
     seed_comparisons, seed_conditions_of
 from liquid_control_tools.study.stats import holm, mcnemar_p, seed_interval, welch_p
 
@@ -170,12 +170,80 @@ def test_claims_are_settled_by_the_across_seed_rules():
         rows['Generalises to a control rate it was not trained at']
     assert 'not measurable here' in rows['Online learning / adaptive dynamics']
     text = ' '.join(overview(study))
-    assert 'The memoryless MLP does as well as CfC at nominal conditions' in text
+    assert 'The memoryless MLP (92%) does as well as CfC (92%) at nominal conditions on this ' \
+        'task.' in text
     # A condition only seed 0 met has no across-seed figures.
     data['conditions'].append({'id': 'noise_5', 'label': 'noise_5', 'group': 'noise'})
     for per_seed in data['seeds'].values():
         per_seed['0']['noise_5'] = {'success_rate': 0.5, 'episodes': 50}
     assert seed_conditions_of(data) == ['nominal', 'event', 'noise_10', 'rate_25']
+
+
+def test_an_mlp_level_with_a_liquid_network_that_both_fail_is_not_doing_as_well():
+    failing, failing_too = [0.0, 0.02, 0.0, 0.04, 0.0], [0.02, 0.0, 0.06, 0.0, 0.02]
+    working = [0.9, 0.92, 0.95, 0.91, 0.93]
+
+    def sentence(nominal):
+        rates = {a: {cid: r for cid in ('nominal', 'event', 'noise_10', 'rate_25')}
+                 for a, r in nominal.items()}
+        lines = [line for line in overview(_study(rates)) if 'memoryless MLP' in line]
+        assert len(lines) == 1
+        return lines[0].strip(' -')
+
+    assert sentence({'ltc': failing_too, 'ncp': failing_too, 'mlp': failing}) == \
+        'The memoryless MLP (1%) is level with LTC (2%) and NCP-CfC (2%) at nominal ' \
+        'conditions on this task: all fail.'
+    assert sentence({'ltc': failing_too, 'mlp': failing}).endswith(': both fail.')
+    # Just at the threshold of failing: level, and doing as well.
+    at_threshold = [0.18, 0.22, 0.2, 0.19, 0.21]
+    assert sentence({'cfc': at_threshold, 'mlp': [0.2, 0.21, 0.19, 0.2, 0.2]}) == \
+        'The memoryless MLP (20%) does as well as CfC (20%) at nominal conditions on this task.'
+    # An MLP that fails, level with one failing and one (noisy) working liquid network.
+    noisy = [0.0, 0.6, 0.05, 0.5, 0.0]
+    assert sentence({'cfc': noisy, 'ltc': failing_too, 'mlp': failing}) == \
+        'The memoryless MLP (1%) does as well as CfC (23%) at nominal conditions on this ' \
+        'task; it and LTC (2%) both fail.'
+    # A working MLP level with a failing liquid network: not "both fail".
+    assert sentence({'ltc': failing_too, 'mlp': noisy}).startswith(
+        'The memoryless MLP (23%) does as well as LTC (2%) at nominal')
+    assert sentence({'cfc': working, 'mlp': working}).startswith(
+        'The memoryless MLP (92%) does as well as CfC (92%)')
+
+
+def _cost_study(steps_by_task):
+    """A study whose models have only the given median step times (µs) on each task."""
+    return {'tasks': {task: {'models': {a: {'step_us_median': s} for a, s in steps.items()}}
+                      for task, steps in steps_by_task.items()}}
+
+
+def test_the_cost_verdict_follows_the_step_time_ratios_to_the_gru():
+    study = _cost_study({'a': {'cfc': 5.0, 'ltc': 25.0, 'ncp': 9.2, 'gru': 10.0},
+                         'b': {'cfc': 6.0, 'ltc': 34.0, 'ncp': 10.9, 'gru': 10.0}})
+    claim, _, figures, verdict = cost_claim(study)
+    assert claim == 'Computational cost per step'
+    assert figures == 'a: CfC 5.0 µs, LTC 25.0 µs, NCP-CfC 9.2 µs, GRU 10.0 µs <br> ' \
+        'b: CfC 6.0 µs, LTC 34.0 µs, NCP-CfC 10.9 µs, GRU 10.0 µs'
+    assert verdict == (
+        '"cheaper per step than a GRU": CfC supported, 0.50–0.60x the GRU (40–50% cheaper); '
+        'LTC not supported, costs 2.50–3.40x the GRU; NCP-CfC not supported, about the same '
+        'as the GRU (0.92–1.09x). Step-time ratios within ±10% of 1 read as about the same '
+        '(single-run timings on a shared machine).')
+    # Cheaper on one task, about the same on another, dearer on a third: mixed.
+    _, _, _, verdict = cost_claim(_cost_study({'a': {'cfc': 8.8, 'gru': 10.0},
+                                               'b': {'cfc': 10.0, 'gru': 10.0},
+                                               'c': {'cfc': 11.2, 'gru': 10.0}}))
+    assert verdict.startswith('"cheaper per step than a GRU": CfC mixed, 0.88–1.12x the GRU '
+                              '(cheaper on a: 0.88x, about the same on b: 1.00x, costs more '
+                              'on c: 1.12x).')
+    _, _, _, verdict = cost_claim(_cost_study({'a': {'ncp': 5.0, 'gru': 10.0},
+                                               'b': {'ncp': 20.0, 'gru': 10.0}}))
+    assert verdict.startswith('"cheaper per step than a GRU": NCP-CfC mixed, 0.50–2.00x the '
+                              'GRU (cheaper on a: 0.50x, costs more on b: 2.00x).')
+    # Only the archs present are judged; without a GRU nothing is.
+    _, _, _, verdict = cost_claim(_cost_study({'a': {'ltc': 20.0, 'gru': 10.0}}))
+    assert verdict.startswith('"cheaper per step than a GRU": LTC not supported, costs 2.00x '
+                              'the GRU.')
+    assert cost_claim(_cost_study({'a': {'cfc': 5.0}}))[3] == 'not measured'
 
 
 def test_single_model_comparisons_pair_the_episodes():
