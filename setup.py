@@ -59,6 +59,7 @@ setup(
             'cartpole_positions = liquid_control.tasks.cartpole.positions:TASK',
             'arm = liquid_control.tasks.arm:TASK',
             'arm_positions = liquid_control.tasks.arm.positions:TASK',
+            'diffdrive_uncalibrated = liquid_control.tasks.diffdrive.uncalibrated:TASK',
         ],
     },
 )

@@ -32,6 +32,20 @@ REST_TURN_RATE = 0.1        # rad/s of |yaw rate| below which it is at rest
 HOLD_SECONDS = 3.0          # s at rest at the goal, at least, at the end of a success
 STOP_ALLOWANCE = 4.0        # s after the arrival limit to come to rest
 
+
+def success_rule(path_length_range, max_cross_track):
+    low, high = path_length_range
+    return (f'reach within {GOAL_TOLERANCE} m of the end of a random {low:g}-{high:g} m path '
+            f'within length / {REFERENCE_SPEED} m/s, never more than {max_cross_track} m from '
+            f'the path, then stop there (|v| < {REST_SPEED} m/s, |yaw rate| < '
+            f'{REST_TURN_RATE} rad/s) and stay stopped within {GOAL_TOLERANCE} m to the end of '
+            f'the episode (the final {HOLD_SECONDS:g} s at least; episodes last length / '
+            f'{REFERENCE_SPEED} m/s + {STOP_ALLOWANCE + HOLD_SECONDS:g} s)')
+
+
+def longest_episode(path_length_range):
+    return path_length_range[1] / REFERENCE_SPEED + HOLD_SECONDS + STOP_ALLOWANCE
+
 TASK = Task(
     name='diffdrive',
     description='follow a random smooth path to its end with a differential-drive base',
@@ -48,19 +62,13 @@ TASK = Task(
     obs_scale=(0.02, 0.04, 0.3, 0.3, 0.3, 1.0, 0.17, 0.22),
     # Each episode's own limit is its path length / REFERENCE_SPEED plus the time to stop and
     # hold; this is the longest.
-    episode_seconds=PATH_LENGTH_RANGE[1] / REFERENCE_SPEED + HOLD_SECONDS + STOP_ALLOWANCE,
+    episode_seconds=longest_episode(PATH_LENGTH_RANGE),
     env='liquid_control.tasks.diffdrive.env:DiffDriveEnv',
     expert='liquid_control.tasks.diffdrive.expert:DiffDriveExpert',
     physics={'wheel_radius_scale': PhysicsChange('wheel radius', study=(0.9, 1.1)),
              'wheel_separation_scale': PhysicsChange('wheel separation'),
              'base_mass_scale': PhysicsChange('base mass')},
-    success_rule=(f'reach within {GOAL_TOLERANCE} m of the end of a random '
-                  f'{PATH_LENGTH_RANGE[0]:g}-{PATH_LENGTH_RANGE[1]:g} m path within length / '
-                  f'{REFERENCE_SPEED} m/s, never more than {MAX_CROSS_TRACK} m from the path, '
-                  f'then stop there (|v| < {REST_SPEED} m/s, |yaw rate| < {REST_TURN_RATE} '
-                  f'rad/s) and stay stopped within {GOAL_TOLERANCE} m to the end of the episode '
-                  f'(the final {HOLD_SECONDS:g} s at least; episodes last length / '
-                  f'{REFERENCE_SPEED} m/s + {STOP_ALLOWANCE + HOLD_SECONDS:g} s)'),
+    success_rule=success_rule(PATH_LENGTH_RANGE, MAX_CROSS_TRACK),
     tracking_error='time-mean |cross-track error| over the episode, in m',
     return_rule=('metres of progress along the path minus ∫|cross-track error| dt, +1 on '
                  'first completing a hold at the goal'),

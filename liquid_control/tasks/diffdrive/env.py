@@ -20,6 +20,11 @@ GOAL_BONUS = 1.0
 
 class DiffDriveEnv(TaskEnv):
     task = TASK
+    # The rules' figures, which a variant of the task may change.
+    path_length_range = PATH_LENGTH_RANGE
+    max_cross_track = MAX_CROSS_TRACK
+    # Each wheel's ground speed per commanded one (left, right): 1 for a calibrated drive.
+    wheel_scales = (1.0, 1.0)
 
     def _build(self, mjspec):
         # Configured values, as the drive's parameters would state them.
@@ -49,7 +54,8 @@ class DiffDriveEnv(TaskEnv):
         """New random path from the origin in a random direction; the robot starts up to
         0.1 m beside and 0.05 m along its start, heading within 0.2 rad of it."""
         start_yaw = rng.uniform(-math.pi, math.pi)
-        self._path = random_path(rng, length_range=PATH_LENGTH_RANGE, start_yaw=start_yaw)
+        self._path = random_path(rng, length_range=self.path_length_range,
+                                 start_yaw=start_yaw)
         lateral, along = rng.uniform(-0.1, 0.1), rng.uniform(-0.05, 0.05)
         x = along * math.cos(start_yaw) - lateral * math.sin(start_yaw)
         y = along * math.sin(start_yaw) + lateral * math.cos(start_yaw)
@@ -79,7 +85,9 @@ class DiffDriveEnv(TaskEnv):
     def _set_control(self, action):
         v, omega = action
         half = 0.5 * self.wheel_separation * omega
-        self.data.ctrl[:] = ((v - half) / self.wheel_radius, (v + half) / self.wheel_radius)
+        left, right = self.wheel_scales
+        self.data.ctrl[:] = (left * (v - half) / self.wheel_radius,
+                             right * (v + half) / self.wheel_radius)
 
     # --- state a ROS sim node publishes ------------------------------------------------
     def pose(self):
@@ -146,7 +154,7 @@ class DiffDriveEnv(TaskEnv):
         arrived = self.goal_time is not None and self.goal_time <= self.arrival_limit + 1e-9
         v, omega = self.twist()
         return {
-            'success': bool(arrived and self.held and self._max_abs_cte < MAX_CROSS_TRACK),
+            'success': bool(arrived and self.held and self._max_abs_cte < self.max_cross_track),
             'tracking_error': self._sum_abs_cte / self._elapsed if self._elapsed else
             self._max_abs_cte,
             'max_tracking_error': self._max_abs_cte,

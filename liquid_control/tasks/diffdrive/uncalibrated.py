@@ -1,0 +1,83 @@
+"""The diff-drive with uncalibrated wheels (registered as `diffdrive_uncalibrated`).
+
+Same robot, observations, actions and topics as `diffdrive`, on shorter paths with half its
+path tolerance. Each episode, each wheel's ground speed per commanded wheel speed is drawn in
+1 +- WHEEL_SCALE_SPREAD: worn or mismatched tyres, load and floor make a real base's effective
+wheel radii differ from the configured ones (what odometry calibration measures). The drive
+still converts /cmd_vel with the configured radii, so the base drives slower or faster than
+commanded and curves where it was told to go straight.
+
+Nothing in one observation tells the controller how its wheels are off: it must infer them
+from how the base has responded to its commands (memory), or its feedback leaves a steady
+cross-track offset that the tolerance does not allow. The expert is privileged: it is told the
+episode's wheel scales and commands the twist that makes the base do what it wants. Unbound
+(expert_node over ROS, which cannot know them) it assumes a calibrated drive.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from liquid_control.share import share_file
+
+from . import TASK as DIFFDRIVE
+from . import longest_episode, success_rule
+from .env import DiffDriveEnv
+from .expert import DiffDriveExpert
+
+WHEEL_SCALE_SPREAD = 0.3    # each wheel's scale is uniform in 1 +- this, per episode
+PATH_LENGTH_RANGE = (4.0, 6.0)   # m
+MAX_CROSS_TRACK = 0.15      # m; a successful episode never exceeds it
+
+TASK = dataclasses.replace(
+    DIFFDRIVE, name='diffdrive_uncalibrated',
+    description='follow a random smooth path to its end with a differential-drive base whose '
+                'wheels are off their configured radius by up to '
+                f'{100 * WHEEL_SCALE_SPREAD:.0f}%, differently each episode',
+    env='liquid_control.tasks.diffdrive.uncalibrated:UncalibratedDriveEnv',
+    expert='liquid_control.tasks.diffdrive.uncalibrated:CalibratedExpert',
+    episode_seconds=longest_episode(PATH_LENGTH_RANGE),
+    success_rule=success_rule(PATH_LENGTH_RANGE, MAX_CROSS_TRACK)
+    + f'; each wheel drives 1 +- {WHEEL_SCALE_SPREAD} times as fast as commanded, drawn per '
+      'episode and not observed',
+    params_file=share_file('config', 'diffdrive_uncalibrated.yaml'),
+    # The Gazebo world's wheels are calibrated: run this task in the embedded simulator.
+    gazebo=None)
+
+
+class UncalibratedDriveEnv(DiffDriveEnv):
+    task = TASK
+    path_length_range = PATH_LENGTH_RANGE
+    max_cross_track = MAX_CROSS_TRACK
+
+    def reset(self, rng):
+        # Drawn first, from the episode's own stream: the same episode for every controller.
+        self.wheel_scales = tuple(1.0 + rng.uniform(-WHEEL_SCALE_SPREAD, WHEEL_SCALE_SPREAD, 2))
+        super().reset(rng)
+
+    def metrics(self):
+        left, right = self.wheel_scales
+        return dict(super().metrics(), left_wheel_scale=left, right_wheel_scale=right)
+
+
+class CalibratedExpert(DiffDriveExpert):
+    """The diff-drive's expert, commanding through the inverse of the episode's wheel scales
+    of the environment it is bound to."""
+
+    def __init__(self):
+        super().__init__()
+        self._env = None
+
+    def bind(self, env):
+        self._env = env
+
+    def act(self, obs, dt):
+        v, omega = super().act(obs, dt)
+        if self._env is None:
+            return np.array([v, omega])
+        left, right = self._env.wheel_scales
+        half_track = 0.5 * self._env.wheel_separation
+        v_left, v_right = (v - half_track * omega) / left, (v + half_track * omega) / right
+        return np.clip(np.array([0.5 * (v_left + v_right), (v_right - v_left) / (2 * half_track)]),
+                       self.low, self.high)
