@@ -1,10 +1,7 @@
 """The study run task by task: a run on some tasks replaces them in the last result and keeps
 the others, with totals summed over the runs that made what the result holds."""
-import pytest
-
 from liquid_control_tools.study.run import merge, mismatch
 
-pytestmark = pytest.mark.unit
 
 
 def result(tasks, wall, cpu, episodes=100, archs=('cfc', 'gru')):
