@@ -15,8 +15,12 @@ def add_arguments(parser):
 
 
 def _models(name):
+    """The models named <task>_<arch>: a prefix alone would give cartpole the models of
+    cartpole_positions."""
     from liquid_control.runtime import available_models
-    return [m for m in available_models() if m.startswith(f'{name}_')]
+    from liquid_control.runtime.contract import ARCHS
+    return [m for m in available_models() if m.startswith(f'{name}_')
+            and m[len(name) + 1:] in ARCHS]
 
 
 def _count(n, noun):

@@ -112,3 +112,10 @@ def test_dropout_bursts_hold_the_command_and_tell_the_policy_the_whole_gap(task)
                 dict(dropout_probability=0.1, dropout_ticks=0.5)):
         with pytest.raises(ValueError, match='dropout'):
             run_episode(env, policy, np.random.default_rng(1), **bad)
+
+
+def test_the_full_task_lists_its_own_models_not_its_variants():
+    from liquid_control.cli.tasks import _models
+    cartpole, positions = _models('cartpole'), _models('cartpole_positions')
+    assert 'cartpole_cfc' in cartpole and 'cartpole_positions_cfc' in positions
+    assert not any(m.startswith('cartpole_positions_') for m in cartpole)
