@@ -59,6 +59,13 @@ def _list():
     return 1 if failed else 0
 
 
+def _unobserved(task):
+    hidden = list(task.unobserved)
+    if task.full_task is not None:
+        hidden += [n for n in task.full_task.obs_names if n not in task.obs_names]
+    return ', '.join(hidden) + ' (inferred from the history)' if hidden else 'nothing'
+
+
 def _show(name):
     from liquid_control.tasks import get_task
 
@@ -69,6 +76,7 @@ def _show(name):
         ('MJCF', str(task.mjcf)),
         ('observations', ', '.join(
             f'{n} (angle)' if n in task.angle_obs else n for n in task.obs_names)),
+        ('not observed', _unobserved(task)),
         ('actions', ', '.join(f'{n} [{lo:g}, {hi:g}]' for n, lo, hi in zip(
             task.action_names, task.action_low, task.action_high))),
         ('control rate', f'{1.0 / task.nominal_dt:g} Hz (nominal dt {task.nominal_dt:g} s)'),

@@ -132,11 +132,20 @@ class Task:
     # The full task this one observes in part (tasks/partial.py), or None: its environment
     # is the full one observed in part, its expert the full one's on the full observation.
     full_task: Task | None = None
+    # What decides success but no observation gives, drawn anew each episode (e.g. a wheel's
+    # scale): the controller must infer it from how the robot responds.
+    unobserved: tuple = ()
+
+    @property
+    def partially_observed(self):
+        """Whether a controller needs memory to do what the expert does."""
+        return self.full_task is not None or bool(self.unobserved)
 
     def __post_init__(self):
         obs_scale = tuple(float(v) for v in self.obs_scale) or (1.0,) * len(self.obs_names)
         object.__setattr__(self, 'obs_scale', obs_scale)
-        for name in ('obs_names', 'action_names', 'angle_obs', 'action_low', 'action_high'):
+        for name in ('obs_names', 'action_names', 'angle_obs', 'action_low', 'action_high',
+                     'unobserved'):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         object.__setattr__(self, 'mjcf', Path(self.mjcf))
         self._check()

@@ -10,8 +10,8 @@ from liquid_control.sim.episode import evaluate
 from liquid_control.tasks import get_task
 from liquid_control.tasks.diffdrive.expert import DiffDriveExpert
 from liquid_control.tasks.diffdrive.uncalibrated import (MAX_CROSS_TRACK, PATH_LENGTH_RANGE,
-                                                         WHEEL_SCALE_SPREAD, CalibratedExpert,
-                                                         UncalibratedDriveEnv)
+                                                         POSE_FEATURES, WHEEL_SCALE_SPREAD,
+                                                         CalibratedExpert, UncalibratedDriveEnv)
 
 TASK = get_task('diffdrive_uncalibrated')
 
@@ -30,9 +30,13 @@ def drive(env, twist, seconds, tick=0.02):
         env.advance(tick)
 
 
-def test_the_task_is_the_diffdrive_with_its_own_rules_and_no_gazebo_world():
+def test_the_task_is_the_diffdrive_from_its_pose_with_its_own_rules_and_no_gazebo_world():
     diffdrive = get_task('diffdrive')
-    assert TASK.obs_names == diffdrive.obs_names and TASK.action_names == diffdrive.action_names
+    assert TASK.obs_names == POSE_FEATURES and TASK.action_names == diffdrive.action_names
+    assert set(diffdrive.obs_names) - set(POSE_FEATURES) == {'linear_velocity',
+                                                             'angular_velocity'}
+    assert TASK.partially_observed and TASK.full_task.unobserved
+    assert not diffdrive.partially_observed
     assert f'never more than {MAX_CROSS_TRACK} m from the path' in TASK.success_rule
     assert MAX_CROSS_TRACK < 0.3 and TASK.episode_seconds < diffdrive.episode_seconds
     assert TASK.gazebo is None and TASK.params_file.name == 'diffdrive_uncalibrated.yaml'

@@ -28,7 +28,7 @@ SEED_CONDITIONS = ('nominal', 'noise_10', 'jitter_50', 'event', 'dropout_10', 'r
 
 
 def seeds_for(task, arch):
-    partial = get_task(task).full_task is not None
+    partial = get_task(task).partially_observed
     return tuple(range(MAIN_SEEDS_PARTIAL if partial and arch in MAIN_ARCHS else SEEDS))
 
 

@@ -453,7 +453,7 @@ def study_md(study, out_dir):
     img_dir = out_dir / 'img'
     from liquid_control.tasks import get_task
     for task, data in study['tasks'].items():
-        data['partially_observed'] = get_task(task).full_task is not None
+        data['partially_observed'] = get_task(task).partially_observed
     archs = [a for a in ORDER if a in study.get('archs', ORDER)]
     lines = [
         '# Liquid networks in closed loop: where memory and elapsed time matter',
