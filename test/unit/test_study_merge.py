@@ -46,3 +46,14 @@ def test_results_measured_differently_are_not_merged_and_say_why():
     old = result(['a'], 1, 1)
     del old['runs']
     assert 'per-run' in mismatch(old, result(['b'], 1, 1))
+
+
+def test_the_report_states_the_totals_and_each_run_of_a_merged_study():
+    from liquid_control_tools.study.report import cost_note
+    merged = merge(result(['a'], 3600, 1800), result(['b', 'c'], 1800, 900))
+    text = '\n'.join(cost_note(merged))
+    assert 'in 1.50 h of wall time' in text and '1.50 CPU-hours' in text
+    assert 'in 2 runs' in text
+    assert '- a: 1.00 h of wall time, 1.00 CPU-hours' in text
+    assert '- b, c: 0.50 h of wall time, 0.50 CPU-hours' in text
+    assert 'runs' not in '\n'.join(cost_note(result(['a'], 3600, 1800)))

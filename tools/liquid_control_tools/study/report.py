@@ -161,7 +161,21 @@ def cost_note(study):
             f'{study.get("evaluation_wall_seconds", 0) / 3600:.2f} h). The jobs used '
             f'{cpu_h:.2f} CPU-hours (training {train_cpu / 3600:.2f}, evaluation '
             f'{eval_cpu / 3600:.2f}): on N one-core workers it takes about {cpu_h:.1f} / N '
-            f'hours plus the longest single training job.', '']
+            f'hours plus the longest single training job.'] + _runs_note(study) + ['']
+
+
+def _runs_note(study):
+    """The runs a merged study was made in (one line each), when there were several."""
+    runs = study.get('runs', [])
+    if len(runs) < 2:
+        return []
+    lines = ['', f'It ran task by task, in {len(runs)} runs:', '']
+    for run in runs:
+        cpu_h = (run['training_cpu_seconds'] + run['evaluation_cpu_seconds']) / 3600
+        lines.append(f'- {", ".join(run["tasks"])}: {run["wall_seconds"] / 3600:.2f} h of wall '
+                     f'time, {cpu_h:.2f} CPU-hours ({run["models_trained"]} models trained, '
+                     f'{run["cells_run"]} cells; source {run.get("commit") or "unknown"})')
+    return lines
 
 
 def claims_table(study):
