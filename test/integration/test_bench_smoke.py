@@ -14,7 +14,7 @@ from liquid_control_tools.bench.common import ARCH_LABELS, ARCHS, REPO
 from liquid_control_tools.study.plan import seed_conditions
 
 # The study's tasks: the built-in ones, which ship models.
-TASKS = ('arm', 'arm_positions', 'cartpole', 'cartpole_positions', 'diffdrive')
+TASKS = ('arm', 'arm_positions', 'cartpole', 'cartpole_positions')   # Context.study_tasks()
 
 pytest.importorskip('torch')
 pytest.importorskip('mujoco')

@@ -311,3 +311,16 @@ def test_targets_are_ratios_to_floors_of_the_same_run():
     assert not any(name.startswith('1000 Hz CPU') for name in rows)   # above 200 Hz
     assert rows["e2e p50 in phase ≤ 1x a bare rclpy echo's"] == '**MISS**'
     assert rows["e2e p50 with trigger: sensor < the timer's free-running p50"] == 'PASS'
+
+
+def test_the_study_compares_where_memory_can_matter_and_on_the_full_tasks_beside_them():
+    from liquid_control.tasks import get_task
+    from liquid_control_tools.bench.common import Context
+    tasks = Context().study_tasks()
+    assert {'cartpole_positions', 'cartpole', 'arm_positions', 'arm'} <= set(tasks)
+    assert 'diffdrive' not in tasks                # observed fully, and no variant of it
+    for name in tasks:
+        task = get_task(name)
+        assert task.partially_observed or any(
+            get_task(other).full_task is task for other in tasks)
+    assert Context(tasks=['diffdrive']).study_tasks() == ('diffdrive',)

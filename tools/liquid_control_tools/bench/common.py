@@ -51,13 +51,18 @@ class Context:
 
     # -- tasks and model files ----------------------------------------------------------------
     def study_tasks(self):
-        """The tasks the study compares on: those asked for, else every installed task
-        with an expert and at least one model in models_dir."""
+        """The tasks the study compares on: those asked for, else every installed task with an
+        expert and at least one model in models_dir that is partially observed (memory can
+        matter there) or is the full task of one (the same robot observed fully, beside it).
+        A fully observed task with no such variant would only repeat that comparison."""
         from liquid_control.tasks import get_task, task_names
         if self.tasks:
             return tuple(get_task(t).name for t in self.tasks)
-        return tuple(t for t in task_names() if get_task(t).has_expert
-                     and any(self.shipped(t, arch) for arch in ARCHS))
+        tasks = [get_task(t) for t in task_names()]
+        observed_in_part = {t.full_task.name for t in tasks if t.full_task is not None}
+        return tuple(t.name for t in tasks if t.has_expert
+                     and any(self.shipped(t.name, arch) for arch in ARCHS)
+                     and (t.partially_observed or t.name in observed_in_part))
 
     def shipped(self, task, arch):
         """models/<task>_<arch>.onnx if it exists, else None."""
