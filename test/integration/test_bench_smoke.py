@@ -13,8 +13,9 @@ from liquid_control_tools.bench import BENCHMARKS
 from liquid_control_tools.bench.common import ARCH_LABELS, ARCHS, REPO
 from liquid_control_tools.study.plan import seed_conditions
 
-# The study's tasks: the built-in ones, which ship models.
-TASKS = ('arm', 'arm_positions', 'cartpole', 'cartpole_positions')   # Context.study_tasks()
+# The study's tasks (Context.study_tasks()): the built-in partially observed tasks and the
+# full tasks beside them, which all ship models.
+TASKS = ('arm', 'arm_positions', 'cartpole', 'cartpole_positions', 'diffdrive_uncalibrated')
 
 pytest.importorskip('torch')
 pytest.importorskip('mujoco')
