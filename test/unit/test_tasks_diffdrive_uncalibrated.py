@@ -8,10 +8,10 @@ import pytest
 
 from liquid_control.sim.episode import evaluate
 from liquid_control.tasks import get_task
-from liquid_control.tasks.diffdrive.expert import DiffDriveExpert
+from liquid_control.tasks.diffdrive.expert import CalibratedExpert, DiffDriveExpert
 from liquid_control.tasks.diffdrive.uncalibrated import (MAX_CROSS_TRACK, PATH_LENGTH_RANGE,
-                                                         POSE_FEATURES, WHEEL_SCALE_SPREAD,
-                                                         CalibratedExpert, UncalibratedDriveEnv)
+                                                         POSE_FEATURES, WHEEL_SCALE_SPREAD)
+from liquid_control.tasks.diffdrive.uncalibrated_env import UncalibratedDriveEnv
 
 TASK = get_task('diffdrive_uncalibrated')
 

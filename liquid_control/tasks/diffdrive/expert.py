@@ -65,3 +65,26 @@ class DiffDriveExpert:
         v_fb = max(v, self.min_feedback_speed * settle)
         omega = v * k_near - a * a * v_fb * cross_track - 2.0 * a * v_fb * heading
         return np.clip(np.array([v, omega]), self.low, self.high)
+
+
+class CalibratedExpert(DiffDriveExpert):
+    """The diff-drive's expert for a base with uncalibrated wheels (diffdrive_uncalibrated):
+    it commands through the inverse of the episode's wheel scales of the environment it is
+    bound to (privileged); unbound, it assumes calibrated wheels."""
+
+    def __init__(self):
+        super().__init__()
+        self._env = None
+
+    def bind(self, env):
+        self._env = env
+
+    def act(self, obs, dt):
+        v, omega = super().act(obs, dt)
+        if self._env is None:
+            return np.array([v, omega])
+        left, right = self._env.wheel_scales
+        half_track = 0.5 * self._env.wheel_separation
+        v_left, v_right = (v - half_track * omega) / left, (v + half_track * omega) / right
+        return np.clip(np.array([0.5 * (v_left + v_right), (v_right - v_left) / (2 * half_track)]),
+                       self.low, self.high)

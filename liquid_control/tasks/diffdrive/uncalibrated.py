@@ -21,16 +21,12 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
 from liquid_control.control.path_features import FEATURES
 from liquid_control.share import share_file
 
 from ..partial import partially_observed
 from . import TASK as DIFFDRIVE
 from . import longest_episode, success_rule
-from .env import DiffDriveEnv
-from .expert import DiffDriveExpert
 
 WHEEL_SCALE_SPREAD = 0.3    # each wheel's scale is uniform in 1 +- this, per episode
 PATH_LENGTH_RANGE = (4.0, 6.0)   # m
@@ -42,8 +38,8 @@ UNCALIBRATED = dataclasses.replace(
     DIFFDRIVE, name='diffdrive_uncalibrated_state',
     description='the uncalibrated diff-drive on its full state (the expert of '
                 'diffdrive_uncalibrated)',
-    env='liquid_control.tasks.diffdrive.uncalibrated:UncalibratedDriveEnv',
-    expert='liquid_control.tasks.diffdrive.uncalibrated:CalibratedExpert',
+    env='liquid_control.tasks.diffdrive.uncalibrated_env:UncalibratedDriveEnv',
+    expert='liquid_control.tasks.diffdrive.expert:CalibratedExpert',
     episode_seconds=longest_episode(PATH_LENGTH_RANGE),
     success_rule=success_rule(PATH_LENGTH_RANGE, MAX_CROSS_TRACK)
     + f'; each wheel drives 1 +- {WHEEL_SCALE_SPREAD} times as fast as commanded, drawn per '
@@ -58,40 +54,3 @@ TASK = partially_observed(
                 f'wheels are off their configured radius by up to {100 * WHEEL_SCALE_SPREAD:.0f}%'
                 ', differently each episode, from its pose only',
     params_file=share_file('config', 'diffdrive_uncalibrated.yaml'))
-
-
-class UncalibratedDriveEnv(DiffDriveEnv):
-    task = UNCALIBRATED
-    path_length_range = PATH_LENGTH_RANGE
-    max_cross_track = MAX_CROSS_TRACK
-
-    def reset(self, rng):
-        # Drawn first, from the episode's own stream: the same episode for every controller.
-        self.wheel_scales = tuple(1.0 + rng.uniform(-WHEEL_SCALE_SPREAD, WHEEL_SCALE_SPREAD, 2))
-        super().reset(rng)
-
-    def metrics(self):
-        left, right = self.wheel_scales
-        return dict(super().metrics(), left_wheel_scale=left, right_wheel_scale=right)
-
-
-class CalibratedExpert(DiffDriveExpert):
-    """The diff-drive's expert, commanding through the inverse of the episode's wheel scales
-    of the environment it is bound to."""
-
-    def __init__(self):
-        super().__init__()
-        self._env = None
-
-    def bind(self, env):
-        self._env = env
-
-    def act(self, obs, dt):
-        v, omega = super().act(obs, dt)
-        if self._env is None:
-            return np.array([v, omega])
-        left, right = self._env.wheel_scales
-        half_track = 0.5 * self._env.wheel_separation
-        v_left, v_right = (v - half_track * omega) / left, (v + half_track * omega) / right
-        return np.clip(np.array([0.5 * (v_left + v_right), (v_right - v_left) / (2 * half_track)]),
-                       self.low, self.high)
