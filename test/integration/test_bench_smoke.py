@@ -179,3 +179,15 @@ def test_documents_and_figures(bench):
         for img in images:
             data = (out / img).read_bytes()
             assert data[:8] == b'\x89PNG\r\n\x1a\n' and len(data) > 5000, img
+
+
+def test_render_only_rewrites_the_documents_from_the_results_and_runs_nothing(bench):
+    from liquid_control_tools.bench.command import main
+    _, out, _ = bench
+    results = {p.name: p.read_bytes() for p in (out / 'results').glob('*.json')}
+    study = out / 'study.md'
+    before = study.read_text()
+    study.write_text('stale')
+    assert main(['--render-only', '--out', str(out)]) == 0
+    assert study.read_text() == before                  # the same document, from the results
+    assert {p.name: p.read_bytes() for p in (out / 'results').glob('*.json')} == results

@@ -5,6 +5,9 @@ docs/study.md and their figures (docs/img/*.png).
     liquid-control bench --quick --out /tmp/b  the seconds-long smoke CI runs
     liquid-control bench --only step_latency   one benchmark; documents re-rendered with the
                                                other benchmarks' last results
+    liquid-control bench --render-only         run nothing: re-write the documents from the
+                                               last results (e.g. after a study run task by
+                                               task)
 
 Benchmarks run one after the other, the timing ones first while nothing else of ours runs;
 the study then uses `--workers` processes (default 2, the core count) or Ray (`--backend ray`).
@@ -35,6 +38,8 @@ def add_arguments(parser):
                              'last results of the others')
     parser.add_argument('--skip', nargs='+', choices=BENCHMARKS, metavar='NAME', default=[],
                         help='run all but these')
+    parser.add_argument('--render-only', action='store_true',
+                        help='run nothing; re-write the documents from the last results')
     parser.add_argument('--out', default=None,
                         help='folder for benchmarks.md, study.md and img/ (default: docs/ of the '
                              'source tree)')
@@ -78,10 +83,12 @@ def run(args):
                   models_dir=Path(args.models) if args.models else REPO / 'models',
                   workers=max(1, args.workers), log=_log, tasks=args.tasks,
                   archs=args.archs, backend=args.backend, ray_address=args.ray_address)
-    selected = [b for b in (args.only or BENCHMARKS) if b not in args.skip]
-    _log(f'bench: {", ".join(selected)}{" (quick)" if ctx.quick else ""}; results in '
+    selected = [] if args.render_only else [b for b in (args.only or BENCHMARKS)
+                                            if b not in args.skip]
+    _log(f'bench: {", ".join(selected) or "nothing to run"}{" (quick)" if ctx.quick else ""}; '
+         'results in '
          f'{ctx.results_dir}, documents in {ctx.out_dir}')
-    if not args.only:
+    if not args.only and not args.render_only:
         # A full run starts from scratch: a benchmark that fails leaves no stale figures.
         for name in selected:
             (ctx.results_dir / f'{name}.json').unlink(missing_ok=True)
