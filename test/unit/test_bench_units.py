@@ -169,6 +169,7 @@ def test_claims_are_settled_by_the_across_seed_rules():
     assert 'not supported: the GRU is better: GRU > CfC on cartpole_positions (rate_25)' in \
         rows['Generalises to a control rate it was not trained at']
     assert 'not measurable here' in rows['Online learning / adaptive dynamics']
+    assert 'Memory without recurrence' not in claims_table(study)      # no MLP-stack here
     text = ' '.join(overview(study))
     assert 'The memoryless MLP (92%) does as well as CfC (92%) at nominal conditions on this ' \
         'task.' in text
@@ -177,6 +178,23 @@ def test_claims_are_settled_by_the_across_seed_rules():
     for per_seed in data['seeds'].values():
         per_seed['0']['noise_5'] = {'success_rate': 0.5, 'episodes': 50}
     assert seed_conditions_of(data) == ['nominal', 'event', 'noise_10', 'rate_25']
+
+
+def test_a_claim_says_where_memory_without_recurrence_beats_the_liquid_networks():
+    high, low = [0.9, 0.92, 0.95, 0.91, 0.93], [0.5, 0.55, 0.45, 0.6, 0.52]
+    level = [0.52, 0.5, 0.55, 0.47, 0.58]
+    study = _study({'cfc': {'nominal': low, 'event': low, 'noise_10': low, 'rate_25': low},
+                    'gru': {'nominal': low, 'event': low, 'noise_10': low, 'rate_25': low},
+                    'mlp': {'nominal': low, 'event': low, 'noise_10': low, 'rate_25': low},
+                    'mlp_stack': {'nominal': high, 'event': high, 'noise_10': level,
+                                  'rate_25': low}})
+    rows = {line.split(' | ')[0].strip('| '): line for line in claims_table(study).splitlines()}
+    assert 'Memory without recurrence does better: MLP-stack (8) > CfC on cartpole_positions ' \
+        '(event)' in rows['Continuous time handles irregularly sampled data']
+    assert 'MLP-stack (8) 92 (' in rows['Continuous time handles irregularly sampled data']
+    for claim in ('Robust to noisy observations',
+                  'Generalises to a control rate it was not trained at'):
+        assert 'Memory without recurrence' not in rows[claim]
 
 
 def test_an_mlp_level_with_a_liquid_network_that_both_fail_is_not_doing_as_well():

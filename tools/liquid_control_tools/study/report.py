@@ -24,6 +24,7 @@ from .stats import holm, mcnemar_p, mean_ci, seed_interval, welch_p
 
 ALPHA = 0.05
 LIQUID = ('cfc', 'ltc', 'ncp')
+STACK = 'mlp_stack'
 ORDER = ('cfc', 'ltc', 'ncp', 'gru', 'lstm', 'mlp_stack', 'mlp')
 # Step-time ratios to the GRU within this margin of 1 read as "about the same": each step time
 # is a median from a single run on a shared machine, not a controlled timing.
@@ -105,6 +106,13 @@ def main_pairs(data):
     if 'gru' in names and 'mlp' in names:
         pairs.append(('gru', 'mlp'))
     return pairs
+
+
+def stack_pairs(data):
+    """Each liquid network against memory without recurrence (the MLP over the last frames):
+    a question of its own, so its own family of tests."""
+    names = archs_of(data)
+    return [(a, STACK) for a in LIQUID if a in names and STACK in names]
 
 
 def verdict(comps, arch_set, rival, cids):
@@ -191,11 +199,14 @@ def claims_table(study):
                 continue
             better, worse, level = verdict(comps, LIQUID, 'gru', ids)
             vs_mlp_better, _, _ = verdict(comps, LIQUID, 'mlp', ids)
+            _, below_stack, _ = verdict(seed_comparisons(data, stack_pairs(data)), LIQUID,
+                                        STACK, ids)
             figures.append(f'{task}: ' + '; '.join(
                 f'{cid} ' + ', '.join(f'{label(a)} {seed_text(seed_rates(data, a, cid))}'
-                                      for a in ('cfc', 'gru', 'mlp') if a in data['models'])
+                                      for a in ('cfc', 'gru', 'mlp', STACK)
+                                      if a in data['models'])
                 for cid in ids))
-            verdicts.append((task, better, worse, level, vs_mlp_better))
+            verdicts.append((task, better, worse, level, vs_mlp_better, below_stack))
         rows.append((claim, _settled_by(cids), ' <br> '.join(figures) or '—',
                      _claim_verdict(verdicts)))
     rows.append(cost_claim(study))
@@ -218,9 +229,10 @@ def _settled_by(cids):
 def _claim_verdict(verdicts):
     if not verdicts:
         return 'not measured: no task with several seeds of a liquid network and the GRU'
-    better = [(t, a, c) for t, b, _, _, _ in verdicts for a, c, _ in b]
-    worse = [(t, a, c) for t, _, w, _, _ in verdicts for a, c, _ in w]
-    over_mlp = [(t, a, c) for t, _, _, _, m in verdicts for a, c, _ in m]
+    better = [(t, a, c) for t, b, _, _, _, _ in verdicts for a, c, _ in b]
+    worse = [(t, a, c) for t, _, w, _, _, _ in verdicts for a, c, _ in w]
+    over_mlp = [(t, a, c) for t, _, _, _, m, _ in verdicts for a, c, _ in m]
+    below_stack = [(t, a, c) for t, _, _, _, _, s in verdicts for a, c, _ in s]
     if better and not worse:
         text = 'supported: ' + '; '.join(f'{label(a)} > GRU on {t} ({c})' for t, a, c in better)
     elif worse and not better:
@@ -235,6 +247,9 @@ def _claim_verdict(verdicts):
     if over_mlp:
         text += '. Beyond the memoryless MLP: ' + '; '.join(
             f'{label(a)} on {t} ({c})' for t, a, c in over_mlp)
+    if below_stack:
+        text += f'. Memory without recurrence does better: {label(STACK)} > ' + '; '.join(
+            f'{label(a)} on {t} ({c})' for t, a, c in below_stack)
     return text
 
 
@@ -512,7 +527,8 @@ def study_md(study, out_dir):
         '(trained at 50 Hz, run at 25 and 100 Hz); actuator delay of 1 and 2 ticks; each '
         'task\'s physics changes. Training used ±50% dt jitter and 2% observation noise.',
         '- Statistics: across seeds, mean success with a 95% Student-t interval and Welch '
-        't-tests between architectures, Holm-corrected per task; between seed-0 models, '
+        't-tests between architectures, Holm-corrected per task (the liquid networks against '
+        'the MLP-stack are a family of their own); between seed-0 models, '
         'McNemar exact tests on the paired episodes, Holm-corrected per task. The verdicts and '
         'findings are generated from the numbers by these rules.',
         '',
