@@ -219,11 +219,11 @@ def test_an_mlp_level_with_a_liquid_network_that_both_fail_is_not_doing_as_well(
     # An MLP that fails, level with one failing and one (noisy) working liquid network.
     noisy = [0.0, 0.6, 0.05, 0.5, 0.0]
     assert sentence({'cfc': noisy, 'ltc': failing_too, 'mlp': failing}) == \
-        'The memoryless MLP (1%) does as well as CfC (23%) at nominal conditions on this ' \
-        'task; it and LTC (2%) both fail.'
+        'The memoryless MLP (1%) is level across seeds with CfC (23%) at nominal conditions ' \
+        'on this task: the seeds spread more than the gap; it and LTC (2%) both fail.'
     # A working MLP level with a failing liquid network: not "both fail".
     assert sentence({'ltc': failing_too, 'mlp': noisy}).startswith(
-        'The memoryless MLP (23%) does as well as LTC (2%) at nominal')
+        'The memoryless MLP (23%) is level across seeds with LTC (2%) at nominal')
     assert sentence({'cfc': working, 'mlp': working}).startswith(
         'The memoryless MLP (92%) does as well as CfC (92%)')
 
@@ -342,3 +342,12 @@ def test_the_study_compares_where_memory_can_matter_and_on_the_full_tasks_beside
         assert task.partially_observed or any(
             get_task(other).full_task is task for other in tasks)
     assert Context(tasks=['diffdrive']).study_tasks() == ('diffdrive',)
+
+
+def test_an_mlp_level_only_because_the_seeds_spread_is_not_said_to_do_as_well():
+    wide = [0.0, 1.0, 0.7, 0.1, 1.0]                # mean 56%, spread over everything
+    rates = {'cfc': {cid: [1.0] * 5 for cid in ('nominal', 'event', 'noise_10', 'rate_25')},
+             'mlp': {cid: wide for cid in ('nominal', 'event', 'noise_10', 'rate_25')}}
+    lines = [line for line in overview(_study(rates)) if 'memoryless MLP' in line]
+    assert lines == ['  - The memoryless MLP (56%) is level across seeds with CfC (100%) at '
+                     'nominal conditions on this task: the seeds spread more than the gap.']

@@ -32,6 +32,8 @@ COST_MARGIN = 0.10
 # A mean success across seeds below this is a failure at the task: two networks level there
 # "both fail" rather than one "doing as well" as the other.
 FAIL_BELOW = 0.20
+# Level means closer than this read "does as well"; farther apart, level only for the spread.
+CLOSE = 0.10
 # Each claim of the usual liquid-vs-GRU comparison, and the conditions that settle it.
 CLAIMS = (
     ('Robust to noisy observations', ('noise_10',)),
@@ -363,7 +365,11 @@ def _mlp_level_sentence(data, level_archs):
     fail = 'both fail' if len(failing) == 1 else 'all fail'
     if not working:
         return f'{mlp} is level with {_and(_rated(failing, mean))} {where}: {fail}.'
-    text = f'{mlp} does as well as {_and(_rated(working, mean))} {where}'
+    if all(abs(mean[a] - mean['mlp']) < CLOSE for a in working):
+        text = f'{mlp} does as well as {_and(_rated(working, mean))} {where}'
+    else:
+        text = (f'{mlp} is level across seeds with {_and(_rated(working, mean))} {where}: '
+                'the seeds spread more than the gap')
     if failing:
         text += f'; {_and(["it", *_rated(failing, mean)])} {fail}'
     return text + '.'
