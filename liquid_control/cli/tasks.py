@@ -15,8 +15,8 @@ def add_arguments(parser):
 
 
 def _models(name):
-    """The models named <task>_<arch>: a prefix alone would give cartpole the models of
-    cartpole_positions."""
+    """The models named <task>_<arch>: a prefix alone would also give a task the models of
+    its variants (<task>_<variant>_<arch>)."""
     from liquid_control.runtime import available_models
     from liquid_control.runtime.contract import ARCHS
     return [m for m in available_models() if m.startswith(f'{name}_')
