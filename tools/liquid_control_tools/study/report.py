@@ -11,6 +11,7 @@ numbers show:
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from pathlib import Path
 
 import numpy as np
@@ -188,27 +189,34 @@ def _runs_note(study):
     return lines
 
 
+# What the across-seed tests say of the liquid networks on one task, in one claim's conditions.
+TaskVerdict = namedtuple('TaskVerdict', 'task better worse over_mlp below_stack')
+
+
 def claims_table(study):
     """One row per claim: the measurement that settles it, the figures, the verdict."""
+    # Each task's comparisons once: the claims only pick their conditions from them.
+    tested = {task: (seed_comparisons(data, main_pairs(data)),
+                     seed_comparisons(data, stack_pairs(data)), seed_conditions_of(data))
+              for task, data in study['tasks'].items()}
     rows = []
     for claim, cids in CLAIMS:
         figures, verdicts = [], []
         for task, data in study['tasks'].items():
-            comps = seed_comparisons(data, main_pairs(data))
+            comps, stack_comps, seed_cids = tested[task]
             ids = physics_ids(data) if cids == ('physics',) else list(cids)
-            ids = [c for c in ids if c in seed_conditions_of(data)]
+            ids = [c for c in ids if c in seed_cids]
             if not ids or not comps or 'gru' not in data['models']:
                 continue
-            better, worse, level = verdict(comps, LIQUID, 'gru', ids)
-            vs_mlp_better, _, _ = verdict(comps, LIQUID, 'mlp', ids)
-            _, below_stack, _ = verdict(seed_comparisons(data, stack_pairs(data)), LIQUID,
-                                        STACK, ids)
+            better, worse, _ = verdict(comps, LIQUID, 'gru', ids)
             figures.append(f'{task}: ' + '; '.join(
                 f'{cid} ' + ', '.join(f'{label(a)} {seed_text(seed_rates(data, a, cid))}'
                                       for a in ('cfc', 'gru', 'mlp', STACK)
                                       if a in data['models'])
                 for cid in ids))
-            verdicts.append((task, better, worse, level, vs_mlp_better, below_stack))
+            verdicts.append(TaskVerdict(task, better, worse,
+                                        over_mlp=verdict(comps, LIQUID, 'mlp', ids)[0],
+                                        below_stack=verdict(stack_comps, LIQUID, STACK, ids)[1]))
         rows.append((claim, _settled_by(cids), ' <br> '.join(figures) or '—',
                      _claim_verdict(verdicts)))
     rows.append(cost_claim(study))
@@ -231,10 +239,10 @@ def _settled_by(cids):
 def _claim_verdict(verdicts):
     if not verdicts:
         return 'not measured: no task with several seeds of a liquid network and the GRU'
-    better = [(t, a, c) for t, b, _, _, _, _ in verdicts for a, c, _ in b]
-    worse = [(t, a, c) for t, _, w, _, _, _ in verdicts for a, c, _ in w]
-    over_mlp = [(t, a, c) for t, _, _, _, m, _ in verdicts for a, c, _ in m]
-    below_stack = [(t, a, c) for t, _, _, _, _, s in verdicts for a, c, _ in s]
+    def gather(field):
+        return [(v.task, a, c) for v in verdicts for a, c, _ in getattr(v, field)]
+    better, worse = gather('better'), gather('worse')
+    over_mlp, below_stack = gather('over_mlp'), gather('below_stack')
     if better and not worse:
         text = 'supported: ' + '; '.join(f'{label(a)} > GRU on {t} ({c})' for t, a, c in better)
     elif worse and not better:
