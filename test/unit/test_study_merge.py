@@ -57,3 +57,11 @@ def test_the_report_states_the_totals_and_each_run_of_a_merged_study():
     assert '- a: 1.00 h of wall time, 1.00 CPU-hours' in text
     assert '- b, c: 0.50 h of wall time, 0.50 CPU-hours' in text
     assert 'runs' not in '\n'.join(cost_note(result(['a'], 3600, 1800)))
+
+
+def test_runs_on_different_backends_are_listed_in_a_fixed_order():
+    on_ray = result(['b'], 10, 1)
+    on_ray['runs'][0].update(backend='ray', workers=16)
+    merged = merge(merge(result(['a'], 10, 1), on_ray), result(['c'], 10, 1))
+    assert merged['backend'] == 'pool, ray' and merged['workers'] == '16, 2'
+    assert merge(result(['a'], 10, 1), result(['b'], 10, 1))['workers'] == 2

@@ -46,6 +46,7 @@ def success_rule(path_length_range, max_cross_track):
 def longest_episode(path_length_range):
     return path_length_range[1] / REFERENCE_SPEED + HOLD_SECONDS + STOP_ALLOWANCE
 
+
 TASK = Task(
     name='diffdrive',
     description='follow a random smooth path to its end with a differential-drive base',

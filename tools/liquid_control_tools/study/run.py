@@ -81,8 +81,8 @@ def merge(previous, result):
                                     if t not in new_tasks}, **result['tasks']}, runs=runs)
     for key in RUN_FIGURES:
         if key in ('backend', 'workers'):
-            values = {r[key] for r in runs}
-            merged[key] = values.pop() if len(values) == 1 else ', '.join(map(str, values))
+            values = sorted({str(r[key]) for r in runs})
+            merged[key] = runs[-1][key] if len(values) == 1 else ', '.join(values)
         else:
             merged[key] = sum(r[key] for r in runs)
     return merged
