@@ -27,6 +27,10 @@ from .processes import (IN_PROCESS_DDS_VARIABLES, DomainLease, NodeProcess,
 
 LOCKSTEP_TIMEOUT_S = 5.0
 LOCKSTEP_SENSOR_TIMEOUT_S = 2.0
+# Once the processes have stopped nothing new arrives: a queue that yields no message for
+# this long is empty.
+DRAIN_IDLE_S = 0.2
+SPIN_POLL_S = 0.1
 
 
 def recorded_topics(task):
@@ -128,6 +132,7 @@ class SimSession:
         self._node = None
         self._executor = None
         self._spin_thread = None
+        self._spin_stop = threading.Event()
         self._writer = None
         self._recorder = None
         self._close_error = ''
@@ -272,9 +277,30 @@ class SimSession:
     def _spin(self):
         from rclpy.executors import ExternalShutdownException
         try:
-            self._executor.spin()
+            while not self._spin_stop.is_set():
+                self._executor.spin_once(timeout_sec=SPIN_POLL_S)
         except (ExternalShutdownException, RuntimeError):
             pass
+
+    def _drain(self, timeout=10.0):
+        """Record what the subscriptions still hold once the publishers are gone. On a
+        loaded machine the executor lags them by hundreds of messages, which stopping at
+        once would silently leave out of the bag."""
+        from rclpy.executors import ExternalShutdownException
+        deadline = time.monotonic() + timeout
+        self._spin_stop.set()
+        if self._spin_thread is not None:
+            self._spin_thread.join(timeout=timeout)
+            if self._spin_thread.is_alive():
+                return             # stuck in a callback: the executor cannot be shared
+        while time.monotonic() < deadline:
+            before = self.live.messages
+            try:
+                self._executor.spin_once(timeout_sec=DRAIN_IDLE_S)
+            except (ExternalShutdownException, RuntimeError):
+                return
+            if self.live.messages == before:
+                return
 
     # -- live view (executor thread) -----------------------------------------------------------
     def _on_message(self, topic, stamp_ns, data):
@@ -378,12 +404,14 @@ class SimSession:
     # -- stop ---------------------------------------------------------------------------------
     def stop(self):
         """Stop the controller (its safe command goes out), then the simulator, then the
-        recording. Returns {process name: exit code}."""
+        recording once it has taken every message already received. Returns {process name:
+        exit code}."""
         codes = {}
         for name in ('controller', 'sim_node'):
             if name in self.processes:
                 codes[name] = self.processes[name].stop()
         if self._context is not None:
+            self._drain()
             if self._recorder is not None:
                 self._recorder.stop()
             self._executor.shutdown(timeout_sec=2.0)
