@@ -54,6 +54,27 @@ def test_every_recorded_topic_type_is_known_to_the_bag_typestore():
             assert type_name in store.types
 
 
+def test_sensor_messages_the_bag_lacks_are_counted_and_reported():
+    from liquid_control.recording.analysis import format_summary, sensor_messages_missing
+    from liquid_control.tasks import get_task
+    task = get_task('diffdrive')
+    status = {'sensor_messages_published': '3072'}     # as the simulator's diagnostics say
+    whole = {'/clock': 1545, '/joint_states': 1545, '/odom': 1545, '/plan': 40}
+    assert sensor_messages_missing(task, whole, status) == 0
+    # The latched path and /clock are not sensor messages: only the measured outputs count.
+    starved = {'/clock': 1079, '/joint_states': 1078, '/odom': 1079, '/plan': 4000}
+    assert sensor_messages_missing(task, starved, status) == 3072 - 1078 - 1079
+    assert sensor_messages_missing(task, starved, {}) == 0        # no count: nothing known
+    summary = {'task': 'diffdrive', 'simulator': {}, 'loop_timing': {},
+               'episode': {'success': True, 'episode_time_s': 30.7, 'tracking_error': 0.01,
+                           'max_tracking_error': 0.09},
+               'commands': {'count': 1069, 'non_finite': 0, 'out_of_limits': 0},
+               'recording': {'messages': starved, 'sensor_messages_missing': 915}}
+    assert 'INCOMPLETE: 915 sensor messages' in format_summary(summary)
+    summary['recording']['sensor_messages_missing'] = 0
+    assert 'INCOMPLETE' not in format_summary(summary)
+
+
 @pytest.mark.slow
 def test_live_recording_matches_what_was_published(tmp_path):
     """A lockstep run recorded by the run's recorder and, independently, by a raw
@@ -99,6 +120,7 @@ def test_live_recording_matches_what_was_published(tmp_path):
     assert summary['episode']['finished']
     assert summary['commands'] == {**summary['commands'], 'non_finite': 0, 'out_of_limits': 0}
     assert summary['recording']['messages']['/joint_states'] == len(recorded)
+    assert summary['recording']['sensor_messages_missing'] == 0
     png = plot_run(run, tmp_path / 'plot.png', title='test')
     assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and png.stat().st_size > 20_000
 
