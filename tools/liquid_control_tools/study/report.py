@@ -525,7 +525,7 @@ def study_md(study, out_dir):
         'elapsed time dt as an input (the GRU, LSTM and MLPs as a feature), so none is '
         'handicapped under irregular sampling: what is compared is how each uses it.',
         '- Tasks: ' + '; '.join(
-            f'{t}{" (partially observed: memory is needed)" if d["partially_observed"] else ""}'
+            f'{t}{" (partially observed)" if d["partially_observed"] else ""}'
             for t, d in study['tasks'].items()) + '.',
         f'- Seeds: seed 0 is the shipped model where there is one; on a partially observed '
         f'task CfC, GRU and MLP have 5 training seeds and the others 3; 3 each elsewhere. Seed '
