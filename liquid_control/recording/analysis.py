@@ -225,7 +225,7 @@ def sensor_messages_missing(task, counts, sim_status):
     published = sim_status.get('sensor_messages_published')
     if published is None:
         return 0
-    measured = {absolute(o.topic) for o in task.sim_io.outputs if o.period is None}
+    measured = {absolute(o.topic) for o in task.sim_io.measured}
     return max(int(published) - sum(counts.get(topic, 0) for topic in measured), 0)
 
 

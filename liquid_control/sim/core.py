@@ -147,7 +147,7 @@ class SimCore:
         self._actuator_rng = np.random.default_rng([int(config.seed), 3])
         self._timing_rng = np.random.default_rng([int(config.seed), 4])
         self._disturbance = np.zeros(len(self.action_names))   # in units of the half range
-        self._measured = [o for o in self.io.outputs if o.period is None]
+        self._measured = self.io.measured
         self._periodic = [o for o in self.io.outputs if o.period is not None]
         self.clock_ns = 0
         self.counts = Counter()

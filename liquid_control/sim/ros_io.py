@@ -226,6 +226,12 @@ class SimIO:
         return self.outputs[0]
 
     @property
+    def measured(self):
+        """The outputs that are measurements (not periodic, like a path): what the simulator
+        counts as sensor messages, delays and drops."""
+        return tuple(o for o in self.outputs if o.period is None)
+
+    @property
     def topics(self):
         """{relative topic: message type} of every output and the command."""
         return {**{o.topic: o.msg_type for o in self.outputs},
